@@ -1,0 +1,62 @@
+"""The exception tree of `crypto`.
+
+    CryptoError                  base of everything this package raises
+    ├── DecryptionError          a message could not be authenticated or decrypted (no detail)
+    ├── InvalidSignature         a signed document or prekey bundle failed verification
+    ├── InvalidKey               a key is malformed, of the wrong length, or a low-order point
+    ├── IdentityMismatch         a bundle's identity key differs from the one the invite pinned
+    ├── TooManySkipped           a message lies further ahead than the skipped-key bound allows
+    ├── MalformedEnvelope        bytes that are not a well-formed envelope of a known version
+    └── PassphraseError          a passphrase cannot be turned into a key (bad parameters)
+
+Messages are fixed strings, safe to show and to log: they never carry key material,
+plaintext or attacker-controlled bytes.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CryptoError",
+    "DecryptionError",
+    "IdentityMismatch",
+    "InvalidKey",
+    "InvalidSignature",
+    "MalformedEnvelope",
+    "PassphraseError",
+    "TooManySkipped",
+]
+
+
+class CryptoError(Exception):
+    """Base class of every error raised by `crypto`."""
+
+
+class DecryptionError(CryptoError):
+    """A message failed authentication or decryption. Deliberately carries no detail."""
+
+    def __init__(self) -> None:
+        super().__init__("message could not be decrypted")
+
+
+class InvalidSignature(CryptoError):
+    """A signature did not verify."""
+
+
+class InvalidKey(CryptoError):
+    """A public or private key is malformed, of the wrong size, or a low-order point."""
+
+
+class IdentityMismatch(CryptoError):
+    """The identity key presented differs from the one that was pinned."""
+
+
+class TooManySkipped(CryptoError):
+    """A message is further ahead in its chain than the skipped-message-key bound allows."""
+
+
+class MalformedEnvelope(CryptoError):
+    """Bytes that are not a well-formed envelope of a version this build understands."""
+
+
+class PassphraseError(CryptoError):
+    """A passphrase could not be stretched into a key (parameters out of range)."""
