@@ -2,11 +2,13 @@
 
     CryptoError                  base of everything this package raises
     ├── DecryptionError          a message could not be authenticated or decrypted (no detail)
+    │   └── ReplayedMessage      the message's key was already used: a duplicate or a replay
     ├── InvalidSignature         a signed document or prekey bundle failed verification
     ├── InvalidKey               a key is malformed, of the wrong length, or a low-order point
     ├── IdentityMismatch         a bundle's identity key differs from the one the invite pinned
     ├── TooManySkipped           a message lies further ahead than the skipped-key bound allows
     ├── MalformedEnvelope        bytes that are not a well-formed envelope of a known version
+    ├── InvalidState             stored state (session, prekey store) that cannot be restored
     └── PassphraseError          a passphrase cannot be turned into a key (bad parameters)
 
 Messages are fixed strings, safe to show and to log: they never carry key material,
@@ -21,8 +23,10 @@ __all__ = [
     "IdentityMismatch",
     "InvalidKey",
     "InvalidSignature",
+    "InvalidState",
     "MalformedEnvelope",
     "PassphraseError",
+    "ReplayedMessage",
     "TooManySkipped",
 ]
 
@@ -36,6 +40,13 @@ class DecryptionError(CryptoError):
 
     def __init__(self) -> None:
         super().__init__("message could not be decrypted")
+
+
+class ReplayedMessage(DecryptionError):
+    """The message's key was already used: a duplicate delivery or a replay. Safe to drop."""
+
+    def __init__(self) -> None:
+        CryptoError.__init__(self, "message was already decrypted")
 
 
 class InvalidSignature(CryptoError):
@@ -56,6 +67,10 @@ class TooManySkipped(CryptoError):
 
 class MalformedEnvelope(CryptoError):
     """Bytes that are not a well-formed envelope of a version this build understands."""
+
+
+class InvalidState(CryptoError):
+    """Stored state (a session or a prekey store) is corrupt or of an unknown version."""
 
 
 class PassphraseError(CryptoError):
