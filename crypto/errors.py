@@ -8,6 +8,7 @@
     ├── IdentityMismatch         a bundle's identity key differs from the one the invite pinned
     ├── TooManySkipped           a message lies further ahead than the skipped-key bound allows
     ├── MalformedEnvelope        bytes that are not a well-formed envelope of a known version
+    ├── MalformedDocument        bytes that are not a well-formed signed document of a known version
     ├── InvalidState             stored state (session, prekey store) that cannot be restored
     └── PassphraseError          a passphrase cannot be turned into a key (bad parameters)
 
@@ -24,6 +25,7 @@ __all__ = [
     "InvalidKey",
     "InvalidSignature",
     "InvalidState",
+    "MalformedDocument",
     "MalformedEnvelope",
     "PassphraseError",
     "ReplayedMessage",
@@ -67,6 +69,10 @@ class TooManySkipped(CryptoError):
 
 class MalformedEnvelope(CryptoError):
     """Bytes that are not a well-formed envelope of a version this build understands."""
+
+
+class MalformedDocument(CryptoError):
+    """Bytes that are not a well-formed signed document (publication, consent) we understand."""
 
 
 class InvalidState(CryptoError):
