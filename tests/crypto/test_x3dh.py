@@ -7,10 +7,13 @@ from dataclasses import replace
 
 import pytest
 import x3dh
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from x3dh.identity_key_pair import IdentityKeyPairSeed
 
 from crypto.envelope import Text
 from crypto.errors import (
+    CryptoError,
     DecryptionError,
     IdentityMismatch,
     InvalidKey,
@@ -188,16 +191,18 @@ def test_one_time_prekeys_are_consumed_once_and_refilled() -> None:
     assert len(store.one_time_prekeys()) == 3
 
 
-def test_failed_first_message_leaves_the_store_unchanged() -> None:
-    """A tampered prekey message does not consume the one-time prekey."""
+@settings(max_examples=60)
+@given(position=st.integers(0, 10_000), bit=st.integers(0, 7))
+def test_failed_first_message_leaves_the_store_unchanged(position: int, bit: int) -> None:
+    """Any flipped bit in the first prekey message is refused and consumes no prekey."""
     alice, bob = IdentityKeyPair.generate(), IdentityKeyPair.generate()
     store = new_store(bob)
     opk_id = store.one_time_prekeys()[0][0]
     _, first = Session.initiate(alice, store.bundle(bob, opk_id), bob.public, Text("hi"))
     before = store.to_bytes()
     bad = bytearray(first)
-    bad[-1] ^= 1
-    with pytest.raises(DecryptionError):
+    bad[position % len(bad)] ^= 1 << bit
+    with pytest.raises(CryptoError):
         Session.respond(bob, store, bytes(bad))
     assert store.to_bytes() == before
     Session.respond(bob, store, first)
