@@ -311,6 +311,8 @@ def _decode(inner: bytes) -> DecryptedMessage:
         raise MalformedEnvelope("malformed message")
     _, message_id, kind, *f = doc
     message_id = _blob(message_id, MESSAGE_ID_SIZE)
+    if type(kind) is not int:
+        raise MalformedEnvelope("unknown payload kind")
     payload: Payload
     try:
         if kind == 1 and len(f) == 1:

@@ -45,7 +45,8 @@ class DecryptionError(CryptoError):
 
 
 class ReplayedMessage(DecryptionError):
-    """The message's key was already used: a duplicate delivery or a replay. Safe to drop."""
+    """The message's key is gone: it was already decrypted (a duplicate delivery or a replay), or
+    it was skipped so long ago that its key was evicted by the skipped-key bound. Safe to drop."""
 
     def __init__(self) -> None:
         CryptoError.__init__(self, "message was already decrypted")

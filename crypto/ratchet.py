@@ -82,6 +82,7 @@ _CHAIN_CONSTANT = b"\x02\x01"
 
 _T = TypeVar("_T")
 
+
 # The payload decoded while validating inside the AEAD, handed back to `Ratchet` so a message is
 # parsed once. A ContextVar keeps concurrent threads and tasks apart.
 _DECODED: ContextVar[DecryptedMessage | None] = ContextVar("_DECODED", default=None)
@@ -218,14 +219,19 @@ def _take_decoded() -> DecryptedMessage:
     return message
 
 
-def _decrypting(call: Coroutine[Any, Any, _T]) -> _T:
-    """Run a library decryption, mapping its exceptions onto ours."""
+def _decrypting(call: Coroutine[Any, Any, _T], quiet: bool = False) -> _T:
+    """Run a library decryption, mapping its exceptions onto ours.
+
+    With `quiet`, the library's warning for a DH step that skips more than MAX_SKIP keys of the
+    previous chain is suppressed: the session moves on and those messages are lost, which is the
+    bound doing its job. (`catch_warnings` is used only then: it is not thread-safe.)
+    """
     try:
-        with warnings.catch_warnings():
-            # The library warns (and moves on) when a DH step skips more than MAX_SKIP keys of
-            # the previous chain; those messages are lost, which is the bound doing its job.
-            warnings.simplefilter("ignore")
-            return _run(call)
+        if quiet:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                return _run(call)
+        return _run(call)
     except dr_dh.DoSProtectionException as exc:
         raise TooManySkipped(
             f"message lies more than {MAX_SKIP} messages ahead in its chain"
@@ -322,10 +328,13 @@ class Ratchet:
             ReplayedMessage: its key was already used.
             TooManySkipped: it lies more than `MAX_SKIP` messages ahead in its chain.
         """
+        receiving = self._dr.receiving_chain_length
+        quiet = receiving is not None and header.previous_chain_length - receiving > MAX_SKIP
         _decrypting(
             self._dr.decrypt_message(
                 EncryptedMessage(_to_header(header), ciphertext), associated_data
-            )
+            ),
+            quiet,
         )
         return _take_decoded()
 

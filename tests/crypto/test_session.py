@@ -214,3 +214,14 @@ def test_session_prints_redacted() -> None:
     """A session's repr and str show no state."""
     pair: Pair = start()
     assert repr(pair.alice) == str(pair.alice) == "Session(<redacted>)"
+
+
+def test_a_dh_step_past_the_bound_moves_on_and_drops_the_lost_messages() -> None:
+    """If more than MAX_SKIP messages of an old chain were lost, the session still heals."""
+    pair = start()
+    assert _text(pair.bob, pair.alice.encrypt(Text("m0"))) == "m0"
+    lost = [pair.alice.encrypt(Text(str(i))) for i in range(MAX_SKIP + 3)]
+    assert _text(pair.alice, pair.bob.encrypt(Text("reply"))) == "reply"
+    assert _text(pair.bob, pair.alice.encrypt(Text("new chain"))) == "new chain"
+    with pytest.raises(DecryptionError):
+        pair.bob.decrypt(lost[0])
