@@ -263,9 +263,9 @@ def encode_plaintext(message_id: bytes, payload: Payload) -> bytes:
     Raises:
         MalformedEnvelope: the payload breaks a limit or has a field of the wrong type.
     """
+    _validate(message_id, payload)
     kind, fields = _fields(payload)
     inner = pack([_INNER_VERSION, message_id, kind, *fields])
-    _decode(inner)  # one validator for both directions
     padded: bytes = nacl.bindings.sodium_pad(inner, BLOCK_SIZE)
     if len(padded) > MAX_PADDED_SIZE:
         raise MalformedEnvelope("message is too large")
@@ -303,6 +303,33 @@ def _texts(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or len(value) > MAX_ITEMS:
         raise MalformedEnvelope("list field invalid or too long")
     return tuple(_text(item, MAX_TEXT_BYTES // 4) for item in value)
+
+
+def _validate(message_id: bytes, payload: Payload) -> None:
+    """The limits `_decode` enforces, checked on our own payload before sending."""
+    _blob(message_id, MESSAGE_ID_SIZE)
+    if isinstance(payload, Text):
+        _text(payload.body)
+    elif isinstance(payload, SessionSummary):
+        _texts(list(payload.key_points))
+        _texts(list(payload.tasks))
+    elif isinstance(payload, ConsentPayload):
+        _blob(payload.record)
+    elif isinstance(payload, Receipt):
+        if len(payload.message_ids) > MAX_ITEMS or not isinstance(payload.status, ReceiptStatus):
+            raise MalformedEnvelope("malformed receipt")
+        for message in payload.message_ids:
+            _blob(message, MESSAGE_ID_SIZE)
+    elif isinstance(payload, Control):
+        if not isinstance(payload.action, ControlAction):
+            raise MalformedEnvelope("unknown control action")
+        _text(payload.text)
+    elif isinstance(payload, Introduction):
+        _blob(payload.consent_record)
+        _blob(payload.reply_queue)
+        _text(payload.text)
+    else:
+        raise MalformedEnvelope("unknown payload kind")
 
 
 def _decode(inner: bytes) -> DecryptedMessage:

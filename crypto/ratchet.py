@@ -33,7 +33,6 @@ Invariants:
 from __future__ import annotations
 
 import copy
-import hashlib
 import hmac
 import json
 import struct
@@ -174,7 +173,7 @@ class _ChainKdf(dr_kdf.KDF):
     async def derive(key: bytes, data: bytes, length: int) -> bytes:
         if length != 32 * len(data):  # pragma: no cover - fixed by the library's use
             raise ValueError("chain KDF output length")
-        return b"".join(hmac.digest(key, data[i : i + 1], hashlib.sha256) for i in range(len(data)))
+        return b"".join([hmac.digest(key, bytes((byte,)), "sha256") for byte in data])
 
 
 class _DoubleRatchet(DoubleRatchet):

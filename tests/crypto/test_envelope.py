@@ -134,3 +134,26 @@ def test_bad_padding_is_refused() -> None:
     """A plaintext without valid ISO/IEC 7816-4 padding is refused."""
     with pytest.raises(MalformedEnvelope):
         decode_plaintext(bytes(BLOCK_SIZE))
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=lambda p: type(p).__name__)
+def test_sender_and_receiver_agree_on_what_is_valid(payload: object) -> None:
+    """Whatever the sender encodes, the receiver's strict decoder accepts unchanged."""
+    message_id = new_message_id()
+    decoded = decode_plaintext(encode_plaintext(message_id, payload))  # type: ignore[arg-type]
+    assert decoded.payload == payload
+    assert decoded.message_id == message_id
+
+
+def test_sender_refuses_malformed_payload_fields() -> None:
+    """Wrong ids, statuses or actions are refused before anything is encrypted."""
+    bad = [
+        (bytes(15), Text("x")),
+        (new_message_id(), Receipt((bytes(3),), ReceiptStatus.READ)),
+        (new_message_id(), Receipt((), 2)),  # not a ReceiptStatus
+        (new_message_id(), Control(7)),  # not a ControlAction
+        (new_message_id(), "not a payload"),
+    ]
+    for message_id, payload in bad:
+        with pytest.raises(MalformedEnvelope):
+            encode_plaintext(message_id, payload)  # type: ignore[arg-type]
