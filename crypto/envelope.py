@@ -162,6 +162,17 @@ def _prefix(kind: EnvelopeKind, x3dh: X3DHHeader | None) -> bytes:
 # ---------------------------------------------------------------------------------- payloads
 
 
+class _Redacted:
+    """Payloads hold plaintext: their repr names the type only."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<redacted>)"
+
+    __str__ = __repr__
+
+
 class ReceiptStatus(IntEnum):
     """What a receipt acknowledges."""
 
@@ -177,46 +188,46 @@ class ControlAction(IntEnum):
     CLOSE_SESSION = 3
 
 
-@dataclass(frozen=True)
-class Text:
+@dataclass(frozen=True, repr=False)
+class Text(_Redacted):
     """A chat message. Render as plain text only."""
 
     body: str
 
 
-@dataclass(frozen=True)
-class SessionSummary:
+@dataclass(frozen=True, repr=False)
+class SessionSummary(_Redacted):
     """A counselor's closing summary: key points and tasks to practise."""
 
     key_points: tuple[str, ...]
     tasks: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class ConsentPayload:
+@dataclass(frozen=True, repr=False)
+class ConsentPayload(_Redacted):
     """A signed consent record (`crypto.documents` stored form)."""
 
     record: bytes
 
 
-@dataclass(frozen=True)
-class Receipt:
+@dataclass(frozen=True, repr=False)
+class Receipt(_Redacted):
     """Acknowledges messages by their ids."""
 
     message_ids: tuple[bytes, ...]
     status: ReceiptStatus
 
 
-@dataclass(frozen=True)
-class Control:
+@dataclass(frozen=True, repr=False)
+class Control(_Redacted):
     """A control message: withdraw consent, a referral (with its text), close the session."""
 
     action: ControlAction
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Introduction:
+@dataclass(frozen=True, repr=False)
+class Introduction(_Redacted):
     """The client's first message: signed consent record, reply queue, first words."""
 
     consent_record: bytes

@@ -157,3 +157,9 @@ def test_sender_refuses_malformed_payload_fields() -> None:
     for message_id, payload in bad:
         with pytest.raises(MalformedEnvelope):
             encode_plaintext(message_id, payload)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=lambda p: type(p).__name__)
+def test_payloads_print_redacted(payload: object) -> None:
+    """Payload reprs never show plaintext, so a stray log line cannot leak a message."""
+    assert repr(payload) == str(payload) == f"{type(payload).__name__}(<redacted>)"

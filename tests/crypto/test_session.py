@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +19,8 @@ from crypto.errors import (
 from crypto.ratchet import MAX_SKIP
 from crypto.session import Session
 from tests.crypto.helpers import Pair, new_store, start
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def _text(session: Session, envelope: bytes) -> str:
@@ -225,3 +229,19 @@ def test_a_dh_step_past_the_bound_moves_on_and_drops_the_lost_messages() -> None
     assert _text(pair.bob, pair.alice.encrypt(Text("new chain"))) == "new chain"
     with pytest.raises(DecryptionError):
         pair.bob.decrypt(lost[0])
+
+
+def test_format_1_stored_state_still_restores() -> None:
+    """A prekey store and a session saved by the first release restore and keep working."""
+    import msgpack
+
+    from crypto.keys import IdentityKeyPair
+    from crypto.x3dh import PrekeyStore
+
+    fixture = msgpack.unpackb((FIXTURES / "stored_v1.msgpack").read_bytes())
+    bob = IdentityKeyPair.from_bytes(fixture["bob_identity_seed"])
+    store = PrekeyStore.from_bytes(fixture["prekey_store_v1"])
+    _, message = Session.respond(bob, store, fixture["first_envelope"])
+    assert message.payload == Text("first words")
+    session = Session.from_bytes(fixture["bob_session_v1"])
+    assert _text(session, fixture["next_envelope"]) == "stored in format 1"
