@@ -229,6 +229,7 @@ class PrekeyStore:
     """A responder's private prekeys. Secret: prints `<redacted>`; store `to_bytes` encrypted.
 
     Time is passed in (`now`, Unix seconds) so rotation and grace periods are testable.
+    Make one with `create` or `from_bytes`.
     """
 
     def __init__(
@@ -253,8 +254,9 @@ class PrekeyStore:
         cls, identity: IdentityKeyPair, now: int, one_time: int = DEFAULT_ONE_TIME_PREKEYS
     ) -> PrekeyStore:
         """A fresh store with a signed prekey and `one_time` one-time prekeys."""
-        store = cls(_SignedPrekey(0, X25519KeyPair.generate(), b"", now), None, {}, 1)
-        store._current = store._make_signed(identity, now)
+        pair = X25519KeyPair.generate()
+        current = _SignedPrekey(1, pair, identity.sign(_spk_message(pair.public)), now)
+        store = cls(current, None, {}, 2)
         store.refill(one_time, one_time)
         return store
 

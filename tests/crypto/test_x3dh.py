@@ -220,3 +220,18 @@ def test_store_round_trips_and_refuses_garbage() -> None:
         with pytest.raises(InvalidState):
             PrekeyStore.from_bytes(garbage)
     assert repr(store) == "PrekeyStore(<redacted>)"
+
+
+def test_respond_refuses_a_normal_envelope_and_unknown_prekeys() -> None:
+    """Only prekey envelopes start sessions; a bundle cannot name a one-time prekey we lack."""
+    from crypto.errors import MalformedEnvelope
+    from tests.crypto.helpers import start
+
+    pair = start()
+    with pytest.raises(MalformedEnvelope):
+        Session.respond(
+            pair.bob_identity, new_store(pair.bob_identity), pair.alice.encrypt(Text("x"))
+        )
+    bob = IdentityKeyPair.generate()
+    with pytest.raises(InvalidKey):
+        new_store(bob).bundle(bob, 999_999)
