@@ -1,6 +1,6 @@
 """X3DH session setup (Signal's spec) on PyNaCl: prekey bundles, the prekey store, agreement.
 
-The responder (a counselor) owns a `PrekeyStore`: a signed prekey (rotated, the previous one kept
+The responder (a counselor) owns a `PrekeyStore`: a signed prekey (rotated; each retired one kept
 for a grace period so messages already in flight still open) and a pool of one-time prekeys
 (refilled). It publishes a `PrekeyBundle`; the relay hands out each one-time prekey once. The
 initiator verifies the bundle (`PrekeyBundle.verify`) and runs `initiate`; the responder runs
@@ -49,6 +49,9 @@ __all__ = [
     "DEFAULT_GRACE_PERIOD",
     "DEFAULT_ONE_TIME_PREKEYS",
     "DEFAULT_ROTATION_PERIOD",
+    "MAX_ONE_TIME_PREKEYS",
+    "MAX_RETIRED_SIGNED_PREKEYS",
+    "NO_ONE_TIME_PREKEY",
     "SIGNED_PREKEY_DOMAIN",
     "X3DH_INFO",
     "PrekeyBundle",
@@ -63,6 +66,7 @@ DEFAULT_ROTATION_PERIOD = 7 * 24 * 3600
 DEFAULT_GRACE_PERIOD = 30 * 24 * 3600
 DEFAULT_ONE_TIME_PREKEYS = 100
 MAX_ONE_TIME_PREKEYS = 1000
+MAX_RETIRED_SIGNED_PREKEYS = 8
 NO_ONE_TIME_PREKEY = 0
 _MAX_ID = 2**32 - 1
 _STORE_VERSION = 1
@@ -235,7 +239,7 @@ class PrekeyStore:
     def __init__(
         self,
         current: _SignedPrekey,
-        previous: _SignedPrekey | None,
+        previous: list[_SignedPrekey],
         one_time: dict[int, X25519KeyPair],
         next_id: int,
     ) -> None:
@@ -256,7 +260,7 @@ class PrekeyStore:
         """A fresh store with a signed prekey and `one_time` one-time prekeys."""
         pair = X25519KeyPair.generate()
         current = _SignedPrekey(1, pair, identity.sign(_spk_message(pair.public)), now)
-        store = cls(current, None, {}, 2)
+        store = cls(current, [], {}, 2)
         store.refill(one_time, one_time)
         return store
 
@@ -271,20 +275,19 @@ class PrekeyStore:
         period: int = DEFAULT_ROTATION_PERIOD,
         force: bool = False,
     ) -> bool:
-        """Replace the signed prekey if it is older than `period` (or `force`); keep the old one
-        as the previous key for the grace period. Returns whether it rotated (then republish)."""
+        """Replace the signed prekey if it is older than `period` (or `force`); keep the retired
+        one until `prune` drops it after the grace period (at most `MAX_RETIRED_SIGNED_PREKEYS`
+        are kept, the oldest dropped first). Returns whether it rotated (then republish)."""
         if not force and now - self._current.created < period:
             return False
         self._current.retired = now
-        self._previous = self._current
+        self._previous = [*self._previous, self._current][-MAX_RETIRED_SIGNED_PREKEYS:]
         self._current = self._make_signed(identity, now)
         return True
 
     def prune(self, now: int, grace: int = DEFAULT_GRACE_PERIOD) -> None:
-        """Forget the previous signed prekey once its grace period has passed."""
-        prev = self._previous
-        if prev is not None and prev.retired is not None and now - prev.retired >= grace:
-            self._previous = None
+        """Forget retired signed prekeys whose grace period has passed."""
+        self._previous = [p for p in self._previous if p.retired is None or now - p.retired < grace]
 
     def refill(
         self, threshold: int = DEFAULT_ONE_TIME_PREKEYS // 2, target: int = DEFAULT_ONE_TIME_PREKEYS
@@ -343,8 +346,8 @@ class PrekeyStore:
                 never ours).
         """
         spk = None
-        for candidate in (self._current, self._previous):
-            if candidate is not None and candidate.id == header.signed_prekey_id:
+        for candidate in (self._current, *self._previous):
+            if candidate.id == header.signed_prekey_id:
                 spk = candidate.pair
         if spk is None:
             raise DecryptionError()
@@ -365,7 +368,7 @@ class PrekeyStore:
         self._one_time.pop(one_time_prekey_id, None)
 
     def to_bytes(self) -> bytes:
-        """Versioned msgpack: `[1, next_id, current, previous | nil, [[id, scalar], ...]]`,
+        """Versioned msgpack: `[1, next_id, current, [retired, ...], [[id, scalar], ...]]`,
         each signed prekey as `[id, scalar, signature, created, retired | nil]`."""
 
         def spk(s: _SignedPrekey) -> list[Any]:
@@ -376,7 +379,7 @@ class PrekeyStore:
                 _STORE_VERSION,
                 self._next_id,
                 spk(self._current),
-                None if self._previous is None else spk(self._previous),
+                [spk(p) for p in self._previous],
                 [[key_id, pair.to_bytes()] for key_id, pair in self._one_time.items()],
             ]
         )
@@ -401,7 +404,10 @@ class PrekeyStore:
                 )
 
             one_time = {_check_id(i): X25519KeyPair(k) for i, k in opks}
-            return cls(spk(cur), None if prev is None else spk(prev), one_time, _check_id(next_id))
+            retired = [spk(p) for p in prev]
+            if len(retired) > MAX_RETIRED_SIGNED_PREKEYS:
+                raise InvalidState("too many retired signed prekeys")
+            return cls(spk(cur), retired, one_time, _check_id(next_id))
         except (TypeError, ValueError, InvalidKey, MalformedEnvelope) as exc:
             raise InvalidState("malformed prekey store") from exc
 

@@ -157,19 +157,22 @@ def test_bundle_round_trips_through_bytes() -> None:
     again.verify(bob.public)
 
 
-def test_rotation_keeps_the_previous_signed_prekey_for_the_grace_period() -> None:
-    """After rotation, the old signed prekey still opens sessions until the grace period ends."""
+def test_rotation_keeps_retired_signed_prekeys_for_the_grace_period() -> None:
+    """Retired signed prekeys still open sessions until their own grace period ends, even when
+    the grace period spans several rotations."""
     alice, bob = IdentityKeyPair.generate(), IdentityKeyPair.generate()
     store = new_store(bob)
     old_bundle = store.bundle(bob)
     assert not store.rotate_signed_prekey(bob, NOW + 10, period=100)
-    assert store.rotate_signed_prekey(bob, NOW + 100, period=100)
+    assert store.rotate_signed_prekey(bob, NOW + 100, period=100)  # old one retired at +100
     assert store.bundle(bob).signed_prekey_id != old_bundle.signed_prekey_id
+    assert store.rotate_signed_prekey(bob, NOW + 200, period=100)  # a second rotation
     _, header = initiate(alice, old_bundle, bob.public)
-    store.agree(bob, header)  # still accepted
-    store.prune(NOW + 150, grace=100)
-    store.agree(bob, header)  # grace period not over
-    store.prune(NOW + 200, grace=100)
+    store.prune(NOW + 299, grace=200)
+    store.agree(bob, header)  # still within its grace period after two rotations
+    again = PrekeyStore.from_bytes(store.to_bytes())
+    again.agree(bob, header)  # and after a save and restore
+    store.prune(NOW + 300, grace=200)
     with pytest.raises(DecryptionError):
         store.agree(bob, header)
 
