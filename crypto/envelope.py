@@ -62,6 +62,7 @@ __all__ = [
     "decode_plaintext",
     "encode_plaintext",
     "new_message_id",
+    "prefix_for",
 ]
 
 VERSION = 1
@@ -113,7 +114,7 @@ class Envelope:
 
     def prefix(self) -> bytes:
         """version || kind || x3dh header: authenticated as part of the associated data."""
-        return _prefix(self.kind, self.x3dh)
+        return prefix_for(self.kind, self.x3dh)
 
     def to_bytes(self) -> bytes:
         """The wire form (see the module docstring)."""
@@ -152,7 +153,8 @@ class Envelope:
         return cls(kind, x3dh, header, ciphertext)
 
 
-def _prefix(kind: EnvelopeKind, x3dh: X3DHHeader | None) -> bytes:
+def prefix_for(kind: EnvelopeKind, x3dh: X3DHHeader | None) -> bytes:
+    """The envelope prefix (version || kind || X3DH header), authenticated with every message."""
     out = bytes((VERSION, kind))
     if x3dh is not None:
         out += x3dh.to_bytes()

@@ -38,9 +38,9 @@ from crypto.envelope import (
     Envelope,
     EnvelopeKind,
     Payload,
-    _prefix,
     encode_plaintext,
     new_message_id,
+    prefix_for,
 )
 from crypto.errors import (
     DecryptionError,
@@ -106,7 +106,7 @@ class Session:
             MalformedEnvelope: the bundle is inconsistent or `first` breaks a payload limit.
         """
         secret, x3dh = initiate(own_identity, bundle, pinned_identity)
-        prefix = _prefix(EnvelopeKind.PREKEY, x3dh)
+        prefix = prefix_for(EnvelopeKind.PREKEY, x3dh)
         ad = _session_ad(own_identity.public, bundle.identity)
         plaintext = encode_plaintext(new_message_id(), first)
         ratchet, header, ciphertext = Ratchet.initiate(
@@ -176,7 +176,7 @@ class Session:
             kind, x3dh = EnvelopeKind.PREKEY, self._x3dh
         else:
             kind, x3dh = EnvelopeKind.MESSAGE, None
-        prefix = _prefix(kind, x3dh)
+        prefix = prefix_for(kind, x3dh)
         header, ciphertext = self._ratchet.encrypt(plaintext, self._ad + lp(prefix))
         return prefix + header.to_bytes() + ciphertext
 
