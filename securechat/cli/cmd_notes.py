@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
     _section_args(p)
     p.set_defaults(handler=_add)
 
-    p = nsub.add_parser("edit", help="add a new revision to a note")
+    p = nsub.add_parser("edit", help="add a revision; sections not given keep their text")
     p.add_argument("note_id", type=int)
     _section_args(p)
     p.set_defaults(handler=_edit)
@@ -129,7 +129,7 @@ def _add(ctx: Context, args: argparse.Namespace) -> int:
 
 def _edit(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.unlock() as profile:
-        note = NoteBook(profile.store).edit(args.note_id, _sections(args))
+        note = NoteBook(profile.store).edit(args.note_id, _sections(args), merge=True)
         ctx.emit(
             {"event": "note_edited", "note_id": note.id, "revision": note.revision},
             f"Saved note {note.id}, revision {note.revision}.",

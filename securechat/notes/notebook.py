@@ -174,8 +174,11 @@ class NoteBook:
             append_entry(conn, "create", note_id)
         return Note(note_id, int(contact_id), session_id, tpl.name, 1, now, now, clean)
 
-    def edit(self, note_id: int, sections: Mapping[str, str]) -> Note:
+    def edit(self, note_id: int, sections: Mapping[str, str], *, merge: bool = False) -> Note:
         """Store `sections` as a new revision and make it current.
+
+        With `merge=False` the new revision is exactly `sections` (missing ones empty); with
+        `merge=True` sections not given keep their current text.
 
         Raises:
             NotFound: no such note.
@@ -189,7 +192,14 @@ class NoteBook:
             ).fetchone()
             if row is None:
                 raise NotFound("There is no note with this number.")
-            clean = normalise_sections(get_template(str(row[2])), sections)
+            given = dict(sections)
+            if merge:
+                current = conn.execute(
+                    "SELECT sections FROM note_revisions WHERE note_id = ? AND revision = ?",
+                    (int(note_id), int(row[3])),
+                ).fetchone()
+                given = {**_load_sections(str(current[0])), **given}
+            clean = normalise_sections(get_template(str(row[2])), given)
             revision = int(row[3]) + 1
             now = now_ms()
             conn.execute(
