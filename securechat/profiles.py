@@ -51,6 +51,7 @@ from securechat.errors import (
     CorruptProfile,
     InvalidInput,
     InvalidProfileName,
+    KeyringUnavailable,
     NotRemembered,
     ProfileExists,
     ProfileLocked,
@@ -61,6 +62,7 @@ from securechat.errors import (
 from securechat.paths import ensure_private_dir, home_dir, profiles_dir, write_private_atomic
 from securechat.secret import SecretKey
 from securechat.store import Store, now_ms
+from securechat.store.db import DatabaseError
 
 __all__ = [
     "DB_FILE",
@@ -333,6 +335,10 @@ def _open_with(name: str, directory: Path, keys: list[tuple[str, SecretKey]]) ->
             if which == "current":
                 current_matched = True
             continue
+        except BaseException:
+            for _, k in keys:
+                k.wipe()
+            raise
         # Finish or roll back an interrupted passphrase change (only after a real unlock).
         nxt = directory / NEXT_UNLOCK_FILE
         if which == "next":
@@ -344,8 +350,13 @@ def _open_with(name: str, directory: Path, keys: list[tuple[str, SecretKey]]) ->
                 other.wipe()
         try:
             return Profile(name, directory, store, key)
+        except DatabaseError as exc:
+            store.close()
+            key.wipe()
+            raise CorruptProfile() from exc
         except BaseException:
             store.close()
+            key.wipe()
             raise
     for _, key in keys:
         key.wipe()
@@ -433,15 +444,19 @@ def change_passphrase(
         raise
     os.replace(nxt, directory / UNLOCK_FILE)
     profile._key = new_key
-    was_remembered = False
-    with contextlib.suppress(Exception):
-        remembered = keystore.load_key(directory)
-        was_remembered = remembered is not None
-        if remembered is not None:
-            remembered.wipe()
-    if was_remembered:
-        keystore.store_key(directory, new_key)
     old_key.wipe()
+    try:
+        remembered = keystore.load_key(directory)
+    except KeyringUnavailable:
+        remembered = None
+    if remembered is not None:
+        remembered.wipe()
+        try:
+            keystore.store_key(directory, new_key)
+        except KeyringUnavailable:
+            # A stale remembered key would only fail later; drop it if we still can.
+            with contextlib.suppress(KeyringUnavailable):
+                keystore.delete_key(directory)
 
 
 def remember_on_device(profile: Profile) -> None:

@@ -24,7 +24,8 @@ from types import ModuleType
 
 from securechat.cli import cmd_disclosure, cmd_notes, cmd_profiles
 from securechat.cli.common import Context
-from securechat.errors import SecureChatError, WrongPassphrase
+from securechat.errors import CorruptProfile, SecureChatError, WrongPassphrase
+from securechat.store.db import DatabaseError
 
 __all__ = ["EXIT_AUTH", "EXIT_ERROR", "EXIT_INTERNAL", "EXIT_USAGE", "build_parser", "main"]
 
@@ -83,6 +84,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except EOFError as exc:
+        _report(
+            args.json, exc, "No passphrase was given. Set SECURECHAT_PASSPHRASE or use a terminal."
+        )
+        return EXIT_ERROR
+    except DatabaseError as exc:
+        if debug:
+            traceback.print_exc()
+        _report(args.json, exc, CorruptProfile.default_message)
+        return EXIT_ERROR
     except OSError as exc:
         if debug:
             traceback.print_exc()

@@ -90,7 +90,7 @@ class Context:
             raise ProfileNotFound("There is no profile yet. Create one with 'init'.")
         raise InvalidInput("There are several profiles. Choose one with --profile NAME.")
 
-    def passphrase(self, prompt: str = "Passphrase: ") -> str | None:
+    def passphrase(self) -> str | None:
         """The passphrase from the environment or file, or None if neither is given."""
         env = os.environ.get(PASSPHRASE_ENV)
         if env:
@@ -101,7 +101,7 @@ class Context:
 
     def prompt_passphrase(self, prompt: str = "Passphrase: ") -> str:
         """The passphrase from env or file, else asked for interactively."""
-        value = self.passphrase(prompt)
+        value = self.passphrase()
         return value if value is not None else getpass.getpass(prompt)
 
     def unlock(self) -> profiles.Profile:

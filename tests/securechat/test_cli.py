@@ -201,3 +201,30 @@ def test_tampered_audit_log_fails_verify(home: Path) -> None:
     result = run(home, "--json", "notes", "verify")
     assert result.returncode == 4
     assert lines(result)[0]["ok"] is False
+
+
+def test_disclosure_profile_regenerates(home: Path) -> None:
+    """`disclosure profile` stores credentials and hours, and --regenerate re-renders the text."""
+    result = run(
+        home,
+        "--json",
+        "disclosure",
+        "profile",
+        "--credentials",
+        "Psikolog klinis, SIPP aktif",
+        "--specialization",
+        "kecemasan",
+        "--hours",
+        "Senin-Kamis 10.00-16.00",
+        "--response-hours",
+        "48",
+        "--regenerate",
+    )
+    assert result.returncode == 0, result.stderr
+    record = lines(result)[0]
+    assert record["specializations"] == ["kecemasan"]
+    assert record["disclosure_version"] == 2
+    shown = lines(run(home, "--json", "disclosure", "show", "--lang", "id"))[0]
+    assert "Psikolog klinis, SIPP aktif" in shown["text"]
+    assert "Senin-Kamis 10.00-16.00" in shown["text"]
+    assert "2 hari" in shown["text"]
