@@ -88,19 +88,20 @@ server that passes them along sees only scrambled data and deletes each message 
 been delivered, or when it expires. Our chat history is stored encrypted on your device and on \
 mine; you can set your app to delete it after a number of days. My session notes stay \
 encrypted on my own computer and are never sent over the internet. I keep them for \
-{retention_en} after our last session, as my professional code asks, and then delete them.
+{retention_en} after our last session, as my professional obligations require, and then \
+delete them.
 
 Your part
 - Write from a private place where nobody can read over your shoulder.
 - Please do not take screenshots of our conversation or forward it to anyone. I will not share \
-it either.
+it either, except in the situations described above.
 - Lock your device with a PIN or password and keep your securechat passphrase to yourself. Use \
 "Quick exit" if someone comes near.
 
 Stopping
 Taking part is your choice. You can withdraw your consent at any time with "Withdraw consent" in \
-the conversation menu: the conversation stops and I am told. Notes I have already written are \
-kept for the period above, as professional rules require.
+the conversation menu: the conversation stops and I am told. What we have already written stays \
+in our encrypted histories until it is deleted, and my notes are kept for the period above.
 
 If this text changes, the app will show you the new version and ask for your consent again.
 """
@@ -130,7 +131,7 @@ saya. Jika ada tulisan saya yang terasa keliru atau menyakitkan, sampaikan saja.
 Kapan saya dapat dihubungi
 Jam layanan saya: {service_hours}, zona waktu {time_zone}. Biasanya saya membalas dalam {response_id}. \
 Pesan yang masuk di luar jam layanan akan saya baca setelah saya kembali bertugas. Aplikasi ini \
-tidak dipantau selama 24 jam.
+tidak saya pantau 24 jam sehari.
 
 Dalam keadaan darurat
 Jika Anda terpikir untuk mengakhiri hidup, baru saja disakiti, atau ada orang yang \
@@ -159,20 +160,20 @@ pesan begitu pesan itu sampai, atau ketika masa simpannya habis. Riwayat percaka
 terenkripsi di perangkat Anda dan di perangkat saya; Anda bisa mengatur aplikasi agar \
 menghapusnya setelah sekian hari. Catatan sesi saya tersimpan terenkripsi di komputer saya \
 sendiri dan tidak pernah dikirim lewat internet. Catatan itu saya simpan selama \
-{retention_id} setelah sesi terakhir kita, sesuai kode etik profesi saya, lalu saya hapus.
+{retention_id} setelah sesi terakhir kita, sesuai kewajiban profesi saya, lalu saya hapus.
 
 Peran Anda
 - Tulislah dari tempat yang pribadi, supaya tidak ada orang lain yang ikut membaca.
 - Mohon jangan mengambil tangkapan layar atau meneruskan isi percakapan kita kepada siapa pun. \
-Saya pun tidak akan membagikannya.
+Saya pun tidak akan membagikannya, kecuali dalam keadaan yang dijelaskan di atas.
 - Kunci perangkat Anda dengan PIN atau kata sandi, dan simpan frasa sandi securechat untuk \
 Anda sendiri. Tekan "Keluar cepat" bila ada orang yang mendekat.
 
 Berhenti dari layanan
 Anda bebas memilih untuk ikut atau berhenti. Persetujuan Anda dapat ditarik kapan saja lewat \
 "Tarik persetujuan" di menu percakapan: percakapan akan berhenti dan saya akan diberi tahu. \
-Catatan yang sudah saya tulis tetap disimpan selama jangka waktu di atas, sesuai aturan \
-profesi.
+Percakapan yang sudah terjadi tetap tersimpan terenkripsi di riwayat kita masing-masing sampai \
+dihapus, dan catatan saya tetap disimpan selama jangka waktu di atas.
 
 Bila isi pernyataan ini berubah, aplikasi akan menampilkan versi terbarunya dan meminta \
 persetujuan Anda kembali.
@@ -209,9 +210,9 @@ def render_default_texts(profile: ProfileFields) -> dict[str, str]:
     years = profile.records_retention_years
     values = {
         "name": profile.name.strip(),
-        "about_en": _join(creds, f"I work mostly with {specs}." if specs else ""),
+        "about_en": _join(creds, f"My main areas of work: {specs}." if specs else ""),
         "about_id": _join(
-            creds, f"Saya banyak mendampingi klien dalam hal {specs}." if specs else ""
+            creds, f"Bidang yang paling sering saya tangani: {specs}." if specs else ""
         ),
         "languages": ", ".join(lang.strip() for lang in profile.languages if lang.strip()) or "-",
         "service_hours": profile.service_hours.strip(),
