@@ -1,4 +1,7 @@
-"""A hash-chained audit log of who-did-what to counselor notes: opens, edits and exports.
+"""A hash-chained audit log of what was done to counselor notes: opens, edits and exports.
+
+A search counts as an open, because its results show excerpts of note text; its entry records
+the number of results, never the query.
 
 Each entry is `(seq, at, action, note_id, detail)`; its hash is
 `SHA-256(prev_hash || canonical(entry))`, where `canonical` is compact, key-sorted UTF-8 JSON
@@ -36,11 +39,12 @@ __all__ = [
     "verify_chain",
 ]
 
-AuditAction = Literal["create", "open", "edit", "export_encrypted", "export_markdown"]
+AuditAction = Literal["create", "open", "edit", "search", "export_encrypted", "export_markdown"]
 AUDIT_ACTIONS: tuple[str, ...] = (
     "create",
     "open",
     "edit",
+    "search",
     "export_encrypted",
     "export_markdown",
 )

@@ -12,7 +12,7 @@ combined with AND. A trailing `*` on a word asks for a prefix
 match (`cemas*`).
 
 Invariants:
-- Every open, create and edit is written to the audit log in the same transaction.
+- Every create, open, edit and search is written to the audit log in the same transaction.
 - Nothing here imports networking: notes never leave the device except as an export.
 - `Note.__repr__` never prints note text.
 """
@@ -289,18 +289,20 @@ class NoteBook:
         """Full-text search over current revisions, best match first.
 
         Any input is safe: it is reduced to quoted terms, and an input with no words gives
-        no results rather than an error.
+        no results rather than an error. Recorded in the audit log (result count only).
         """
         match = build_match_query(untrusted_query)
         if match is None:
             return []
-        rows = self._store.conn.execute(
-            "SELECT f.rowid, n.contact_id, n.session_id, "
-            "snippet(notes_fts, 0, '[', ']', '...', 12) "
-            "FROM notes_fts f JOIN notes n ON n.id = f.rowid "
-            "WHERE notes_fts MATCH ? ORDER BY rank LIMIT ?",
-            (match, max(1, min(int(limit), 500))),
-        ).fetchall()
+        with self._store.transaction() as conn:
+            rows = conn.execute(
+                "SELECT f.rowid, n.contact_id, n.session_id, "
+                "snippet(notes_fts, 0, '[', ']', '...', 12) "
+                "FROM notes_fts f JOIN notes n ON n.id = f.rowid "
+                "WHERE notes_fts MATCH ? ORDER BY rank LIMIT ?",
+                (match, max(1, min(int(limit), 500))),
+            ).fetchall()
+            append_entry(conn, "search", None, f"{len(rows)} results")
         return [SearchHit(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows]
 
     def all_with_revisions(self, note_ids: list[int] | None = None) -> list[dict[str, Any]]:

@@ -35,6 +35,17 @@ def test_records_opens_edits_exports(store: Store) -> None:
     assert report.head == entries[-1].hash.hex()
 
 
+def test_search_is_audited_without_query(counselor: profiles.Profile) -> None:
+    """A search is recorded with its result count, never the words searched for."""
+    book = NoteBook(counselor.store)
+    book.add(1, "1", "free", {"note": "mimpi buruk"})
+    book.search("mimpi")
+    last = list_entries(counselor.store)[-1]
+    assert last.action == "search"
+    assert last.detail == "1 results"
+    assert "mimpi" not in repr(last)
+
+
 def test_empty_chain_verifies(counselor: profiles.Profile) -> None:
     """A profile without notes has an empty, valid chain."""
     assert verify_chain(counselor.store).ok

@@ -228,3 +228,15 @@ def test_disclosure_profile_regenerates(home: Path) -> None:
     assert "Psikolog klinis, SIPP aktif" in shown["text"]
     assert "Senin-Kamis 10.00-16.00" in shown["text"]
     assert "2 hari" in shown["text"]
+
+
+def test_passphrase_file(home: Path, tmp_path: Path) -> None:
+    """--passphrase-file supplies the passphrase when the environment does not."""
+    good = tmp_path / "pass.txt"
+    good.write_text(PASS + "\n", encoding="utf-8")
+    ok = run(home, "--passphrase-file", str(good), "notes", "list", passphrase=None)
+    assert ok.returncode == 0, ok.stderr
+    bad = tmp_path / "bad.txt"
+    bad.write_text("salah\n", encoding="utf-8")
+    refused = run(home, "--passphrase-file", str(bad), "notes", "list", passphrase=None)
+    assert refused.returncode == 3

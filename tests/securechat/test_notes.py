@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from securechat import profiles
@@ -162,3 +162,25 @@ def test_match_query_is_always_quoted(text: str) -> None:
         for term in query.split(" "):
             assert term.startswith('"')
             assert term.endswith('"') or term.endswith('"*')
+
+
+def test_search_never_raises_on_any_text(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Arbitrary Unicode queries against a real FTS5 index never raise."""
+    import os
+
+    from securechat.secret import SecretKey
+    from securechat.store import Store
+
+    store = Store.open(tmp_path_factory.mktemp("fts") / "db", SecretKey(os.urandom(32)))
+    book = NoteBook(store)
+    book.add(1, "1", "free", {"note": "Saya merasa cemas dan sulit tidur"})
+
+    @settings(max_examples=150)
+    @given(st.text(max_size=80))
+    def check(query: str) -> None:
+        book.search(query)
+
+    try:
+        check()
+    finally:
+        store.close()
