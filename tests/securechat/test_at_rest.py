@@ -182,3 +182,26 @@ def test_standard_sqlcipher4_reader(
     )
     assert bad.returncode == 3
     assert "refused" in bad.stdout
+
+
+def test_standard_reader_after_passphrase_change(
+    home: Path, counselor: profiles.Profile, reader_python: Path
+) -> None:
+    """After a rekey the file is still plain SQLCipher 4, readable with the new raw key only."""
+    old_hex = counselor._key.hex() if counselor._key else ""
+    profiles.change_passphrase(counselor, "kata sandi baru", kdf=fast_kdf())
+    new_hex = counselor._key.hex() if counselor._key else ""
+    db = counselor.directory / profiles.DB_FILE
+    counselor.lock()
+    script = home.parent / "reader.py"
+    script.write_text(_READER)
+    env = {"PATH": os.environ.get("PATH", "")}
+    for key_hex, code in ((new_hex, 0), (old_hex, 3)):
+        result = subprocess.run(
+            [str(reader_python), str(script), str(db), key_hex],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == code, result.stderr
