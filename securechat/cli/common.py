@@ -1,0 +1,163 @@
+"""What every CLI command shares: the context, passphrase input, unlocking, output.
+
+Passphrases come from `$SECURECHAT_PASSPHRASE`, else `--passphrase-file` (its first line),
+else the key remembered on this device, else an interactive prompt (getpass). They are never
+accepted as command-line arguments, which other users could read from the process list.
+
+Output: human-readable lines, or with `--json` exactly one JSON object per line on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
+from securechat import profiles
+from securechat.errors import (
+    InvalidInput,
+    KeyringUnavailable,
+    NotRemembered,
+    ProfileNotFound,
+)
+from securechat.paths import home_dir
+
+__all__ = [
+    "INSECURE_KDF_ENV",
+    "NEW_PASSPHRASE_ENV",
+    "PASSPHRASE_ENV",
+    "Context",
+    "Handler",
+    "new_kdf_params",
+    "read_new_secret",
+]
+
+PASSPHRASE_ENV = "SECURECHAT_PASSPHRASE"  # noqa: S105 - a variable name
+NEW_PASSPHRASE_ENV = "SECURECHAT_NEW_PASSPHRASE"  # noqa: S105 - a variable name
+INSECURE_KDF_ENV = "SECURECHAT_INSECURE_TEST_KDF"
+
+
+@dataclass
+class Context:
+    """Parsed global options plus helpers for commands."""
+
+    home: Path
+    json: bool
+    profile_name: str | None
+    passphrase_file: Path | None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        """Build from the global options."""
+        return cls(
+            home=home_dir(args.home),
+            json=bool(args.json),
+            profile_name=args.profile,
+            passphrase_file=args.passphrase_file,
+        )
+
+    def emit(self, record: dict[str, Any], text: str | None = None) -> None:
+        """Print one result: a JSON line with `--json`, else `text` (or key: value lines)."""
+        if self.json:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        elif text is not None:
+            sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
+        else:
+            for key, value in record.items():
+                sys.stdout.write(f"{key}: {value}\n")
+        sys.stdout.flush()
+
+    def resolve_profile_name(self) -> str:
+        """`--profile`, or the only profile there is.
+
+        Raises:
+            ProfileNotFound: no profiles exist.
+            InvalidInput: several profiles exist and none was chosen.
+        """
+        if self.profile_name:
+            return self.profile_name
+        names = profiles.list_profiles(self.home)
+        if len(names) == 1:
+            return names[0]
+        if not names:
+            raise ProfileNotFound("There is no profile yet. Create one with 'init'.")
+        raise InvalidInput("There are several profiles. Choose one with --profile NAME.")
+
+    def passphrase(self) -> str | None:
+        """The passphrase from the environment or file, or None if neither is given."""
+        env = os.environ.get(PASSPHRASE_ENV)
+        if env:
+            return env
+        if self.passphrase_file is not None:
+            return _first_line(self.passphrase_file)
+        return None
+
+    def prompt_passphrase(self, prompt: str = "Passphrase: ") -> str:
+        """The passphrase from env or file, else asked for interactively."""
+        value = self.passphrase()
+        return value if value is not None else getpass.getpass(prompt)
+
+    def unlock(self) -> profiles.Profile:
+        """Unlock the chosen profile: passphrase if given, else remembered key, else prompt.
+
+        Raises:
+            the `securechat.errors` of `unlock_profile` / `unlock_remembered`.
+        """
+        name = self.resolve_profile_name()
+        passphrase = self.passphrase()
+        if passphrase is None:
+            try:
+                return profiles.unlock_remembered(name, home=self.home)
+            except (KeyringUnavailable, NotRemembered):
+                passphrase = getpass.getpass(f"Passphrase for {name}: ")
+        return profiles.unlock_profile(name, passphrase, home=self.home)
+
+
+def _first_line(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput("The passphrase file cannot be read.") from exc
+    if not lines or not lines[0]:
+        raise InvalidInput("The passphrase file is empty.")
+    return lines[0]
+
+
+def read_new_secret(env_name: str, file: Path | None, what: str) -> str:
+    """A new passphrase: from `env_name`, else the first line of `file`, else asked twice.
+
+    Raises:
+        InvalidInput: empty, or the two typed entries differ.
+    """
+    env = os.environ.get(env_name)
+    if env:
+        return env
+    if file is not None:
+        return _first_line(file)
+    first = getpass.getpass(f"New {what}: ")
+    second = getpass.getpass(f"Repeat the new {what}: ")
+    if first != second:
+        raise InvalidInput("The two entries differ. Nothing was changed.")
+    if not first:
+        raise InvalidInput("The passphrase must not be empty.")
+    return first
+
+
+def new_kdf_params() -> KdfParams:
+    """Real Argon2id cost, or the minimum when `$SECURECHAT_INSECURE_TEST_KDF=1` (tests only)."""
+    if os.environ.get(INSECURE_KDF_ENV) == "1":
+        sys.stderr.write(
+            "securechat-cli: warning: using an insecure, fast key derivation (tests only)\n"
+        )
+        return KdfParams.generate(MIN_OPSLIMIT, MIN_MEMLIMIT)
+    return KdfParams.generate()
+
+
+Handler = Callable[[Context, argparse.Namespace], int]

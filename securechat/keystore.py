@@ -1,0 +1,97 @@
+"""Remember a profile's derived key on this device with the system keyring.
+
+What is stored is the 32-byte database key derived by Argon2id, never the passphrase: a
+stolen keyring entry opens this one profile but reveals nothing that might be reused
+elsewhere. The entry is named after a hash of the profile's absolute path, so two homes on
+one machine never collide and the entry name carries no profile name.
+
+Where no usable backend exists (the `fail` or `null` backend, a locked or broken service),
+`KeyringUnavailable` says so in words a person can act on; there is no plaintext fallback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.errors
+
+from securechat.errors import KeyringUnavailable
+from securechat.secret import SecretKey
+
+__all__ = ["SERVICE", "delete_key", "entry_name", "load_key", "store_key"]
+
+SERVICE = "securechat"
+
+
+def entry_name(profile_dir: Path) -> str:
+    """The keyring user name for a profile: a hash of its absolute path."""
+    digest = hashlib.sha256(str(profile_dir.absolute()).encode("utf-8")).hexdigest()
+    return f"profile-key-{digest[:32]}"
+
+
+def _backend() -> Any:
+    try:
+        backend = keyring.get_keyring()
+        priority = float(backend.priority)
+    except (keyring.errors.KeyringError, RuntimeError) as exc:  # pragma: no cover - defensive
+        raise KeyringUnavailable() from exc
+    if priority <= 0:
+        raise KeyringUnavailable()
+    return backend
+
+
+def store_key(profile_dir: Path, key: SecretKey) -> None:
+    """Remember `key` for the profile at `profile_dir`.
+
+    Raises:
+        KeyringUnavailable: no usable keyring backend, or it refused the write.
+    """
+    backend = _backend()
+    try:
+        backend.set_password(SERVICE, entry_name(profile_dir), key.hex())
+    except (keyring.errors.KeyringError, RuntimeError) as exc:
+        raise KeyringUnavailable() from exc
+
+
+def load_key(profile_dir: Path) -> SecretKey | None:
+    """The remembered key, or None when nothing (or something malformed) is stored.
+
+    Raises:
+        KeyringUnavailable: no usable keyring backend, or it refused the read.
+    """
+    backend = _backend()
+    try:
+        value = backend.get_password(SERVICE, entry_name(profile_dir))
+    except (keyring.errors.KeyringError, RuntimeError) as exc:
+        raise KeyringUnavailable() from exc
+    if not isinstance(value, str):
+        return None
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        return None
+    if len(raw) != 32:
+        return None
+    return SecretKey(raw)
+
+
+def delete_key(profile_dir: Path) -> bool:
+    """Forget the remembered key; True if there was one.
+
+    Raises:
+        KeyringUnavailable: no usable keyring backend, or it refused the deletion.
+    """
+    backend = _backend()
+    name = entry_name(profile_dir)
+    try:
+        if backend.get_password(SERVICE, name) is None:
+            return False
+        backend.delete_password(SERVICE, name)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except (keyring.errors.KeyringError, RuntimeError) as exc:
+        raise KeyringUnavailable() from exc
+    return True

@@ -1,0 +1,69 @@
+"""How long the chat history is kept on this device, and the purge that enforces it.
+
+The setting `retention.days` holds a positive number of days, or is absent for "keep forever"
+(the default). `purge_expired` deletes messages older than that; it touches the `messages`
+table only, never counselor notes, consent records or the audit log, and never a message
+still waiting in the outbox. `secure_delete` is on in the store, so purged rows are
+overwritten rather than left in free pages.
+"""
+
+from __future__ import annotations
+
+from securechat.errors import InvalidInput
+from securechat.store import Store, now_ms
+
+__all__ = [
+    "MAX_DAYS",
+    "RETENTION_SETTING",
+    "get_retention_days",
+    "purge_expired",
+    "set_retention_days",
+]
+
+RETENTION_SETTING = "retention.days"
+MAX_DAYS = 36_500
+_DAY_MS = 86_400_000
+
+
+def get_retention_days(store: Store) -> int | None:
+    """Days of history kept, or None for "never delete"."""
+    value = store.get_setting(RETENTION_SETTING)
+    if value is None:
+        return None
+    try:
+        days = int(value)
+    except ValueError:
+        return None
+    return days if 1 <= days <= MAX_DAYS else None
+
+
+def set_retention_days(store: Store, days: int | None) -> None:
+    """Keep history for `days` days, or forever with None.
+
+    Raises:
+        InvalidInput: `days` is not between 1 and 36,500.
+    """
+    if days is None:
+        store.set_setting(RETENTION_SETTING, None)
+        return
+    if isinstance(days, bool) or not 1 <= int(days) <= MAX_DAYS:
+        raise InvalidInput("History can be kept for 1 to 36,500 days, or forever.")
+    store.set_setting(RETENTION_SETTING, str(int(days)))
+
+
+def purge_expired(store: Store, *, now: int | None = None) -> int:
+    """Delete messages older than the retention period; return how many were deleted.
+
+    `now` (ms since the epoch) is for tests; it defaults to the current time.
+    """
+    days = get_retention_days(store)
+    if days is None:
+        return 0
+    cutoff = (now_ms() if now is None else int(now)) - days * _DAY_MS
+    with store.transaction() as conn:
+        cur = conn.execute(
+            "DELETE FROM messages WHERE created_at < ? "
+            "AND message_id NOT IN (SELECT message_id FROM outbox)",
+            (cutoff,),
+        )
+        return int(cur.rowcount)

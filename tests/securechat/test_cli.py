@@ -1,0 +1,242 @@
+"""Tests for `securechat-cli`, run as a real subprocess against a temporary home."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "sandi yang panjang sekali"
+
+
+def run(
+    home: Path, *args: str, passphrase: str | None = PASS, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a private home, the fail keyring and fast test KDF parameters."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECURECHAT_HOME": str(home),
+        "SECURECHAT_INSECURE_TEST_KDF": "1",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "HOME": str(home.parent),
+        **extra_env,
+    }
+    if passphrase is not None:
+        env["SECURECHAT_PASSPHRASE"] = passphrase
+    return subprocess.run(
+        [sys.executable, "-m", "securechat.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """Parse stdout as JSON lines, failing on any line that is not a JSON object."""
+    out = []
+    for line in result.stdout.splitlines():
+        obj = json.loads(line)
+        assert isinstance(obj, dict)
+        out.append(obj)
+    return out
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A home with one counselor profile made through the CLI."""
+    home = tmp_path / "home"
+    result = run(home, "--profile", "sari", "init", "--role", "counselor", "--name", "Sari")
+    assert result.returncode == 0, result.stderr
+    assert "Created the counselor profile" in result.stdout
+    return home
+
+
+def test_notes_workflow(home: Path, tmp_path: Path) -> None:
+    """init, notes add, search, show, export and verify work end to end with --json lines."""
+    add = run(
+        home,
+        "--json",
+        "notes",
+        "add",
+        "--client",
+        "5",
+        "--session",
+        "1",
+        "--template",
+        "soap",
+        "--section",
+        "subjective=Klien merasa cemas menjelang sidang skripsi",
+        "--section",
+        "plan=Latihan napas 4-7-8",
+    )
+    assert add.returncode == 0, add.stderr
+    assert lines(add) == [{"event": "note_added", "note_id": 1, "revision": 1}]
+    edit = run(home, "--json", "notes", "edit", "1", "--section", "plan=Jurnal harian")
+    assert lines(edit)[0]["revision"] == 2
+
+    search = run(home, "--json", "notes", "search", 'cemas "NEAR( AND')
+    assert search.returncode == 0, search.stderr
+    hits = lines(search)
+    assert [h["note_id"] for h in hits] == [1]
+    assert "[cemas]" in hits[0]["snippet"]
+
+    show = run(home, "--json", "notes", "show", "1")
+    assert lines(show)[0]["sections"]["plan"] == "Jurnal harian"
+    history = run(home, "--json", "notes", "show", "1", "--history")
+    assert [r["revision"] for r in lines(history)] == [1, 2]
+    listing = run(home, "--json", "notes", "list", "--client", "5")
+    assert [n["note_id"] for n in lines(listing)] == [1]
+
+    out = tmp_path / "export.scx"
+    export = run(
+        home, "--json", "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor"
+    )
+    assert export.returncode == 0, export.stderr
+    assert lines(export) == [{"event": "notes_exported", "format": "encrypted", "notes": 1}]
+    assert b"cemas" not in out.read_bytes()
+    back = run(
+        home, "--json", "notes", "read-export", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor"
+    )
+    assert lines(back)[0]["sections"]["plan"] == "Jurnal harian"
+    wrong = run(home, "notes", "read-export", str(out), SECURECHAT_EXPORT_PASSPHRASE="salah")
+    assert wrong.returncode != 0
+    assert "passphrase is wrong" in wrong.stderr
+
+    verify = run(home, "--json", "notes", "verify")
+    assert verify.returncode == 0, verify.stderr
+    report = lines(verify)[0]
+    assert report["ok"] is True
+    assert report["entries"] >= 5
+
+
+def test_wrong_passphrase_exit_code(home: Path) -> None:
+    """A wrong passphrase exits non-zero with a readable message and no traceback."""
+    result = run(home, "notes", "list", passphrase="not it")
+    assert result.returncode == 3
+    assert "passphrase is not correct" in result.stderr
+    assert "Traceback" not in result.stderr
+    as_json = run(home, "--json", "notes", "list", passphrase="not it")
+    assert json.loads(as_json.stderr.strip().splitlines()[-1])["error"] == "WrongPassphrase"
+
+
+def test_markdown_needs_plaintext_flag(home: Path, tmp_path: Path) -> None:
+    """Markdown export is refused without --plaintext and works with it."""
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "rahasia kecil")
+    out = tmp_path / "n.md"
+    refused = run(home, "notes", "export", "--format", "markdown", "--out", str(out))
+    assert refused.returncode == 1
+    assert "unencrypted" in refused.stderr
+    assert not out.exists()
+    ok = run(home, "notes", "export", "--format", "markdown", "--plaintext", "--out", str(out))
+    assert ok.returncode == 0, ok.stderr
+    assert "rahasia kecil" in out.read_text(encoding="utf-8")
+
+
+def test_profiles_passwd_and_disclosure(home: Path, tmp_path: Path) -> None:
+    """profiles lists, passwd switches passphrases, disclosure show/edit make versions."""
+    assert lines(run(home, "--json", "profiles")) == [{"profile": "sari"}]
+    changed = run(home, "passwd", SECURECHAT_NEW_PASSPHRASE="yang baru")
+    assert changed.returncode == 0, changed.stderr
+    assert run(home, "notes", "list").returncode == 3
+    assert run(home, "notes", "list", passphrase="yang baru").returncode == 0
+
+    show = run(home, "--json", "disclosure", "show", passphrase="yang baru")
+    docs = lines(show)
+    assert [d["lang"] for d in docs] == ["en", "id"]
+    assert all(d["version"] == 1 for d in docs)
+    assert "119" in docs[1]["text"]
+    new_text = tmp_path / "id.txt"
+    new_text.write_text("Teks pernyataan yang baru.", encoding="utf-8")
+    edit = run(
+        home,
+        "--json",
+        "disclosure",
+        "edit",
+        "--lang",
+        "id",
+        "--file",
+        str(new_text),
+        passphrase="yang baru",
+    )
+    assert lines(edit)[0]["version"] == 2
+    again = run(home, "--json", "disclosure", "show", "--lang", "id", passphrase="yang baru")
+    assert lines(again)[0]["text"] == "Teks pernyataan yang baru."
+
+
+def test_errors_are_clear(home: Path, tmp_path: Path) -> None:
+    """Unknown profiles, missing keyring and bad input give messages, never tracebacks."""
+    missing = run(home, "--profile", "nobody", "notes", "list")
+    assert missing.returncode == 1
+    assert "no profile" in missing.stderr
+    remember = run(home, "remember")
+    assert remember.returncode == 1
+    assert "keyring" in remember.stderr
+    bad = run(home, "notes", "add", "--client", "1", "--session", "1", "--section", "oops")
+    assert bad.returncode == 1
+    assert "NAME=TEXT" in bad.stderr
+    empty_home = run(tmp_path / "empty", "notes", "list")
+    assert empty_home.returncode == 1
+    assert "init" in empty_home.stderr
+    for result in (missing, remember, bad, empty_home):
+        assert "Traceback" not in result.stderr
+
+
+def test_tampered_audit_log_fails_verify(home: Path) -> None:
+    """`notes verify` exits 4 when the audit log was changed behind the app's back."""
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "x")
+    run(home, "notes", "show", "1")
+    from securechat import profiles
+
+    with profiles.unlock_profile("sari", PASS, home=home) as p:
+        p.store.conn.execute("UPDATE audit_log SET action = 'edit' WHERE seq = 2")
+    result = run(home, "--json", "notes", "verify")
+    assert result.returncode == 4
+    assert lines(result)[0]["ok"] is False
+
+
+def test_disclosure_profile_regenerates(home: Path) -> None:
+    """`disclosure profile` stores credentials and hours, and --regenerate re-renders the text."""
+    result = run(
+        home,
+        "--json",
+        "disclosure",
+        "profile",
+        "--credentials",
+        "Psikolog klinis, SIPP aktif",
+        "--specialization",
+        "kecemasan",
+        "--hours",
+        "Senin-Kamis 10.00-16.00",
+        "--response-hours",
+        "48",
+        "--regenerate",
+    )
+    assert result.returncode == 0, result.stderr
+    record = lines(result)[0]
+    assert record["specializations"] == ["kecemasan"]
+    assert record["disclosure_version"] == 2
+    shown = lines(run(home, "--json", "disclosure", "show", "--lang", "id"))[0]
+    assert "Psikolog klinis, SIPP aktif" in shown["text"]
+    assert "Senin-Kamis 10.00-16.00" in shown["text"]
+    assert "2 hari" in shown["text"]
+
+
+def test_passphrase_file(home: Path, tmp_path: Path) -> None:
+    """--passphrase-file supplies the passphrase when the environment does not."""
+    good = tmp_path / "pass.txt"
+    good.write_text(PASS + "\n", encoding="utf-8")
+    ok = run(home, "--passphrase-file", str(good), "notes", "list", passphrase=None)
+    assert ok.returncode == 0, ok.stderr
+    bad = tmp_path / "bad.txt"
+    bad.write_text("salah\n", encoding="utf-8")
+    refused = run(home, "--passphrase-file", str(bad), "notes", "list", passphrase=None)
+    assert refused.returncode == 3

@@ -1,0 +1,75 @@
+"""Tests for "remember on this device" through keyring, with a test backend only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import keyring.backends.null
+import pytest
+
+from securechat import profiles
+from securechat.errors import KeyringUnavailable, NotRemembered, WrongPassphrase
+from tests.securechat.conftest import PASSPHRASE, MemoryKeyring, fast_kdf
+
+
+def test_remember_round_trip(
+    home: Path, counselor: profiles.Profile, memory_keyring: MemoryKeyring
+) -> None:
+    """A remembered profile unlocks without its passphrase; forgetting removes the entry."""
+    profiles.remember_on_device(counselor)
+    seed = counselor.identity_seed()
+    counselor.lock()
+    assert profiles.is_remembered("sari", home=home)
+    with profiles.unlock_remembered("sari", home=home) as again:
+        assert again.identity_seed() == seed
+    assert profiles.forget_on_device("sari", home=home)
+    assert memory_keyring.items == {}
+    with pytest.raises(NotRemembered):
+        profiles.unlock_remembered("sari", home=home)
+
+
+def test_keyring_holds_key_not_passphrase(
+    counselor: profiles.Profile, memory_keyring: MemoryKeyring
+) -> None:
+    """What the keyring stores is the derived key (64 hex chars), never the passphrase."""
+    profiles.remember_on_device(counselor)
+    (value,) = memory_keyring.items.values()
+    assert PASSPHRASE not in value
+    assert len(value) == 64
+    (username,) = (u for (_, u) in memory_keyring.items)
+    assert "sari" not in username
+
+
+def test_remembered_key_follows_passphrase_change(home: Path, counselor: profiles.Profile) -> None:
+    """After a passphrase change the remembered key is replaced and still unlocks."""
+    profiles.remember_on_device(counselor)
+    profiles.change_passphrase(counselor, "brand new", kdf=fast_kdf())
+    counselor.lock()
+    with profiles.unlock_remembered("sari", home=home):
+        pass
+
+
+def test_stale_remembered_key_is_wrong_passphrase(
+    home: Path, counselor: profiles.Profile, memory_keyring: MemoryKeyring
+) -> None:
+    """A remembered key that no longer matches gives WrongPassphrase, not a crash."""
+    profiles.remember_on_device(counselor)
+    counselor.lock()
+    for k in memory_keyring.items:
+        memory_keyring.items[k] = "00" * 32
+    with pytest.raises(WrongPassphrase):
+        profiles.unlock_remembered("sari", home=home)
+
+
+@pytest.mark.parametrize("backend", [keyring.backends.fail.Keyring, keyring.backends.null.Keyring])
+def test_no_keyring_is_clear_error(home: Path, counselor: profiles.Profile, backend: type) -> None:
+    """Without a usable backend, remembering raises KeyringUnavailable with advice."""
+    keyring.set_keyring(backend())
+    with pytest.raises(KeyringUnavailable) as info:
+        profiles.remember_on_device(counselor)
+    assert "keyring" in str(info.value)
+    assert "passphrase" in str(info.value)
+    with pytest.raises(KeyringUnavailable):
+        profiles.unlock_remembered("sari", home=home)

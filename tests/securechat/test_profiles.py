@@ -1,0 +1,199 @@
+"""Tests for securechat.profiles: create, unlock, lock, passphrase change, corruption."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from securechat import profiles
+from securechat.errors import (
+    CorruptProfile,
+    InvalidProfileName,
+    ProfileExists,
+    ProfileLocked,
+    ProfileNotFound,
+    WrongPassphrase,
+)
+from securechat.store import Store
+from tests.securechat.conftest import PASSPHRASE, fast_kdf, snapshot
+
+
+def test_create_and_unlock_round_trip(home: Path, counselor: profiles.Profile) -> None:
+    """A created profile unlocks with its passphrase and keeps role, name and 32-byte seed."""
+    seed = counselor.identity_seed()
+    assert len(seed) == 32
+    counselor.lock()
+    with profiles.unlock_profile("sari", PASSPHRASE, home=home) as again:
+        assert again.role == "counselor"
+        assert again.display_name == "Sari Wulandari"
+        assert again.identity_seed() == seed
+    assert profiles.list_profiles(home) == ["sari"]
+
+
+def test_seeds_are_random(home: Path) -> None:
+    """Two profiles get different identity seeds."""
+    with (
+        profiles.create_profile("a", "client", "A", "pw", home=home, kdf=fast_kdf()) as a,
+        profiles.create_profile("b", "client", "B", "pw", home=home, kdf=fast_kdf()) as b,
+    ):
+        assert a.identity_seed() != b.identity_seed()
+
+
+def test_wrong_passphrase_changes_nothing(home: Path, counselor: profiles.Profile) -> None:
+    """A wrong passphrase raises WrongPassphrase and every file's bytes stay identical."""
+    counselor.lock()
+    directory = profiles.profile_dir("sari", home)
+    before = snapshot(directory)
+    with pytest.raises(WrongPassphrase) as info:
+        profiles.unlock_profile("sari", "not the passphrase", home=home)
+    assert "passphrase" in str(info.value)
+    assert "not the passphrase" not in str(info.value)
+    assert snapshot(directory) == before
+
+
+def test_corrupt_database_is_clear_error(home: Path, counselor: profiles.Profile) -> None:
+    """A database overwritten with garbage gives CorruptProfile, not WrongPassphrase."""
+    counselor.lock()
+    db = profiles.profile_dir("sari", home) / profiles.DB_FILE
+    db.write_bytes(os.urandom(db.stat().st_size))
+    with pytest.raises(CorruptProfile):
+        profiles.unlock_profile("sari", PASSPHRASE, home=home)
+
+
+def test_truncated_database_is_clear_error(home: Path, counselor: profiles.Profile) -> None:
+    """A truncated database gives CorruptProfile."""
+    counselor.lock()
+    db = profiles.profile_dir("sari", home) / profiles.DB_FILE
+    db.write_bytes(db.read_bytes()[:100])
+    with pytest.raises(CorruptProfile):
+        profiles.unlock_profile("sari", PASSPHRASE, home=home)
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"{", b"[]", b'{"format": 1}', b'{"format": 2, "kdf": {}, "key_check": ""}']
+)
+def test_corrupt_unlock_file_is_clear_error(
+    home: Path, counselor: profiles.Profile, content: bytes
+) -> None:
+    """A damaged or missing key-parameter file gives CorruptProfile."""
+    counselor.lock()
+    (profiles.profile_dir("sari", home) / profiles.UNLOCK_FILE).write_bytes(content)
+    with pytest.raises(CorruptProfile):
+        profiles.unlock_profile("sari", PASSPHRASE, home=home)
+
+
+def test_missing_unlock_file_is_clear_error(home: Path, counselor: profiles.Profile) -> None:
+    """Without its key-parameter file a profile is CorruptProfile."""
+    counselor.lock()
+    (profiles.profile_dir("sari", home) / profiles.UNLOCK_FILE).unlink()
+    with pytest.raises(CorruptProfile):
+        profiles.unlock_profile("sari", PASSPHRASE, home=home)
+
+
+def test_change_passphrase_then_only_new_works(home: Path, counselor: profiles.Profile) -> None:
+    """After a passphrase change the new one unlocks, the old one does not, data survives."""
+    seed = counselor.identity_seed()
+    profiles.change_passphrase(counselor, "new passphrase", kdf=fast_kdf())
+    counselor.lock()
+    with pytest.raises(WrongPassphrase):
+        profiles.unlock_profile("sari", PASSPHRASE, home=home)
+    with profiles.unlock_profile("sari", "new passphrase", home=home) as again:
+        assert again.identity_seed() == seed
+    assert not (profiles.profile_dir("sari", home) / profiles.NEXT_UNLOCK_FILE).exists()
+
+
+def test_crash_before_rekey_keeps_old_passphrase(
+    home: Path, counselor: profiles.Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after writing the new parameters but before the rekey leaves the old one valid."""
+
+    def crash(self: Store, new_key: object) -> None:
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(Store, "rekey", crash)
+    with pytest.raises(RuntimeError):
+        profiles.change_passphrase(counselor, "new passphrase", kdf=fast_kdf())
+    counselor.lock()
+    monkeypatch.undo()
+    directory = profiles.profile_dir("sari", home)
+    assert (directory / profiles.NEXT_UNLOCK_FILE).exists()
+    with pytest.raises(WrongPassphrase):
+        profiles.unlock_profile("sari", "new passphrase", home=home)
+    with profiles.unlock_profile("sari", PASSPHRASE, home=home):
+        pass
+    assert not (directory / profiles.NEXT_UNLOCK_FILE).exists()
+
+
+def test_crash_after_rekey_opens_with_new_passphrase(
+    home: Path, counselor: profiles.Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash after the rekey but before the parameter swap: the new passphrase opens it."""
+    real_replace = os.replace
+    calls = {"n": 0}
+
+    def replace_then_crash(src: object, dst: object) -> None:
+        calls["n"] += 1
+        if str(src).endswith(profiles.NEXT_UNLOCK_FILE):
+            raise RuntimeError("simulated crash")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace_then_crash)
+    with pytest.raises(RuntimeError):
+        profiles.change_passphrase(counselor, "new passphrase", kdf=fast_kdf())
+    monkeypatch.undo()
+    counselor.store.close()
+    directory = profiles.profile_dir("sari", home)
+    assert (directory / profiles.NEXT_UNLOCK_FILE).exists()
+    with profiles.unlock_profile("sari", "new passphrase", home=home) as again:
+        assert again.role == "counselor"
+    assert not (directory / profiles.NEXT_UNLOCK_FILE).exists()
+    with pytest.raises(WrongPassphrase):
+        profiles.unlock_profile("sari", PASSPHRASE, home=home)
+    with profiles.unlock_profile("sari", "new passphrase", home=home):
+        pass
+
+
+def test_lock_drops_key_and_store(counselor: profiles.Profile) -> None:
+    """Locking closes the store, zeroes the key buffer, and further use raises ProfileLocked."""
+    key = counselor._key
+    assert key is not None
+    counselor.lock()
+    assert counselor.locked
+    assert key.wiped
+    assert bytes(key._buf) == bytes(32)
+    with pytest.raises(ProfileLocked):
+        counselor.identity_seed()
+    counselor.lock()  # idempotent
+
+
+def test_reprs_are_redacted(counselor: profiles.Profile) -> None:
+    """Reprs of profiles, keys and stores show no key bytes or display name."""
+    key = counselor._key
+    assert key is not None
+    text = repr(counselor) + repr(key) + str(key) + repr(counselor.store)
+    assert key.hex() not in text
+    assert "Sari Wulandari" not in text
+    assert "<redacted>" in repr(key)
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a/b", ".", "..", "with space", "x" * 65])
+def test_invalid_names_rejected(home: Path, name: str) -> None:
+    """Names that could escape the profiles folder or are empty are rejected."""
+    with pytest.raises(InvalidProfileName):
+        profiles.create_profile(name, "client", "X", "pw", home=home, kdf=fast_kdf())
+
+
+def test_exists_and_not_found(home: Path, counselor: profiles.Profile) -> None:
+    """Creating a duplicate raises ProfileExists; unlocking an unknown raises ProfileNotFound."""
+    with pytest.raises(ProfileExists):
+        profiles.create_profile("sari", "client", "X", "pw", home=home, kdf=fast_kdf())
+    with pytest.raises(ProfileNotFound):
+        profiles.unlock_profile("nobody", "pw", home=home)
+
+
+def test_list_profiles_empty_home_creates_nothing(home: Path) -> None:
+    """Listing profiles in a fresh home returns nothing and creates no folder."""
+    assert profiles.list_profiles(home) == []
+    assert not home.exists()

@@ -1,0 +1,62 @@
+"""Tests for the history retention setting and the purge."""
+
+from __future__ import annotations
+
+import pytest
+
+from securechat import profiles
+from securechat.errors import InvalidInput
+from securechat.notes import NoteBook
+from securechat.retention import get_retention_days, purge_expired, set_retention_days
+
+DAY = 86_400_000
+NOW = 1_800_000_000_000
+
+
+def _seed(profile: profiles.Profile) -> None:
+    conn = profile.store.conn
+    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+    conn.execute(
+        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
+    )
+    for mid, age_days, state in [
+        ("old", 40, "received"),
+        ("old-queued", 40, "queued"),
+        ("recent", 5, "received"),
+    ]:
+        conn.execute(
+            "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, body, "
+            "created_at) VALUES (1, ?, 'out', ?, x'00', ?)",
+            (mid, state, NOW - age_days * DAY),
+        )
+    conn.execute(
+        "INSERT INTO outbox(message_id, conversation_id, created_at) VALUES ('old-queued', 1, 0)"
+    )
+
+
+def test_default_keeps_forever(counselor: profiles.Profile) -> None:
+    """Without a setting nothing is purged."""
+    _seed(counselor)
+    assert get_retention_days(counselor.store) is None
+    assert purge_expired(counselor.store, now=NOW) == 0
+
+
+def test_purge_old_messages_only(counselor: profiles.Profile) -> None:
+    """Messages older than N days go; recent ones, queued ones and notes stay."""
+    _seed(counselor)
+    NoteBook(counselor.store).add(1, "1", "free", {"note": "catatan"})
+    set_retention_days(counselor.store, 30)
+    assert get_retention_days(counselor.store) == 30
+    assert purge_expired(counselor.store, now=NOW) == 1
+    left = {r[0] for r in counselor.store.conn.execute("SELECT message_id FROM messages")}
+    assert left == {"old-queued", "recent"}
+    assert len(NoteBook(counselor.store).list_notes()) == 1
+    set_retention_days(counselor.store, None)
+    assert get_retention_days(counselor.store) is None
+
+
+@pytest.mark.parametrize("days", [0, -1, 36_501])
+def test_invalid_days(counselor: profiles.Profile, days: int) -> None:
+    """Out-of-range retention periods are refused."""
+    with pytest.raises(InvalidInput):
+        set_retention_days(counselor.store, days)

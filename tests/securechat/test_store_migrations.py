@@ -1,0 +1,177 @@
+"""Tests for the schema migrations: each step on its own, upgrades from older versions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import sqlcipher3
+
+from securechat.errors import UnsupportedSchema, WrongPassphrase
+from securechat.secret import SecretKey
+from securechat.store import LATEST_VERSION, MIGRATIONS, Migration, Store
+from securechat.store import migrations as migrations_module
+
+
+@pytest.fixture
+def key() -> SecretKey:
+    """A random raw database key."""
+    return SecretKey(os.urandom(32))
+
+
+def _tables(store: Store) -> set[str]:
+    rows = store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {str(r[0]) for r in rows}
+
+
+def test_versions_are_consecutive() -> None:
+    """Migration versions run 1, 2, ... with no gap, so the runner's order is unambiguous."""
+    assert [m.version for m in MIGRATIONS] == list(range(1, LATEST_VERSION + 1))
+
+
+def test_fresh_database_reaches_latest(tmp_path: Path, key: SecretKey) -> None:
+    """A new database is migrated to the latest version with every table present."""
+    store = Store.open(tmp_path / "db", key)
+    assert store.schema_version() == LATEST_VERSION
+    assert {
+        "profile",
+        "identity",
+        "contacts",
+        "conversations",
+        "messages",
+        "outbox",
+        "consent_records",
+        "ratchet_sessions",
+        "settings",
+        "counselor_profile",
+        "disclosures",
+        "notes",
+        "note_revisions",
+        "audit_log",
+    } <= _tables(store)
+    store.close()
+
+
+def test_migration_1_core_tables(tmp_path: Path, key: SecretKey) -> None:
+    """Step 1 creates the messaging tables; message ids are unique for de-duplication."""
+    store = Store.open(tmp_path / "db", key, migrate_to=1)
+    assert store.schema_version() == 1
+    conn = store.conn
+    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+    conn.execute(
+        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
+    )
+    insert = (
+        "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, body, "
+        "created_at) VALUES (1, 'm-1', 'in', 'received', x'00', 0)"
+    )
+    conn.execute(insert)
+    with pytest.raises(sqlcipher3.IntegrityError):
+        conn.execute(insert)
+    assert "notes" not in _tables(store)
+    store.close()
+
+
+def test_migration_2_upgrade_keeps_data(tmp_path: Path, key: SecretKey) -> None:
+    """A version-1 database with data upgrades to 2: data kept, disclosure tables usable."""
+    path = tmp_path / "db"
+    store = Store.open(path, key, migrate_to=1)
+    store.conn.execute("INSERT INTO profile VALUES (1, 'counselor', 'Sari', 5)")
+    store.close()
+    store = Store.open(path, key, migrate_to=2)
+    assert store.schema_version() == 2
+    assert store.conn.execute("SELECT display_name FROM profile").fetchone()[0] == "Sari"
+    store.conn.execute("INSERT INTO disclosures VALUES (1, x'aa', '{}', 0)")
+    assert "notes" not in _tables(store)
+    store.close()
+
+
+def test_migration_3_upgrade_keeps_data(tmp_path: Path, key: SecretKey) -> None:
+    """A version-2 database with a disclosure upgrades to 3: notes, FTS and audit work."""
+    path = tmp_path / "db"
+    store = Store.open(path, key, migrate_to=2)
+    store.conn.execute("INSERT INTO disclosures VALUES (1, x'aa', '{}', 0)")
+    store.close()
+    store = Store.open(path, key)
+    assert store.schema_version() == 3
+    assert store.conn.execute("SELECT count(*) FROM disclosures").fetchone()[0] == 1
+    store.conn.execute("INSERT INTO notes_fts(rowid, body, note_id) VALUES (1, 'halo', 1)")
+    hits = store.conn.execute("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'halo'")
+    assert hits.fetchall() == [(1,)]
+    store.close()
+
+
+def test_upgrade_from_every_older_version(tmp_path: Path, key: SecretKey) -> None:
+    """Databases made at each older version all reach the latest version."""
+    for start in range(0, LATEST_VERSION):
+        path = tmp_path / f"db{start}"
+        Store.open(path, key, migrate_to=start).close()
+        store = Store.open(path, key)
+        assert store.schema_version() == LATEST_VERSION
+        store.close()
+
+
+def test_failed_step_rolls_back(
+    tmp_path: Path, key: SecretKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step that fails half-way leaves the database at the previous version, untouched."""
+    path = tmp_path / "db"
+    Store.open(path, key).close()
+    broken = Migration(
+        LATEST_VERSION + 1, "broken", ("CREATE TABLE half_done (x)", "THIS IS NOT SQL")
+    )
+    monkeypatch.setattr(migrations_module, "MIGRATIONS", (*MIGRATIONS, broken))
+    monkeypatch.setattr(migrations_module, "LATEST_VERSION", LATEST_VERSION + 1)
+    with pytest.raises(sqlcipher3.DatabaseError):
+        Store.open(path, key, migrate_to=LATEST_VERSION + 1)
+    monkeypatch.undo()
+    store = Store.open(path, key)
+    assert store.schema_version() == LATEST_VERSION
+    assert "half_done" not in _tables(store)
+    store.close()
+
+
+def test_newer_database_refused(tmp_path: Path, key: SecretKey) -> None:
+    """A database from a newer securechat raises UnsupportedSchema instead of guessing."""
+    path = tmp_path / "db"
+    store = Store.open(path, key)
+    store.conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    store.close()
+    with pytest.raises(UnsupportedSchema):
+        Store.open(path, key)
+
+
+def test_wrong_key_refused(tmp_path: Path, key: SecretKey) -> None:
+    """Opening a store with another key raises WrongPassphrase."""
+    path = tmp_path / "db"
+    Store.open(path, key).close()
+    with pytest.raises(WrongPassphrase):
+        Store.open(path, SecretKey(os.urandom(32)))
+
+
+def test_pragmas(tmp_path: Path, key: SecretKey) -> None:
+    """The store runs with a rollback journal, in-memory temp storage and secure delete."""
+    store = Store.open(tmp_path / "db", key)
+    conn = store.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert conn.execute("PRAGMA temp_store").fetchone()[0] == 2  # MEMORY
+    assert conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA cipher_version").fetchone()[0].startswith("4.")
+    store.close()
+
+
+def test_transaction_rolls_back_on_error(tmp_path: Path, key: SecretKey) -> None:
+    """An exception inside `transaction()` leaves no partial write."""
+    store = Store.open(tmp_path / "db", key)
+
+    def failing_write() -> None:
+        with store.transaction() as conn:
+            conn.execute("INSERT INTO settings VALUES ('a', 'b')")
+            raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        failing_write()
+    assert store.get_setting("a") is None
+    store.close()
