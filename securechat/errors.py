@@ -12,6 +12,7 @@
     │   └── UnsupportedSchema       the database was written by a newer securechat
     ├── KeyringUnavailable          no usable system keyring for "remember on this device"
     ├── InvalidInput                a value given by the user is out of range or malformed
+    │   └── InvalidInvite           an invite link or relay address that cannot be used
     ├── NotFound                    a record (note, revision, disclosure) does not exist
     ├── ExportError                 exports of counselor records
     │   ├── ExportUnreadable        an encrypted export: wrong passphrase or damaged file
@@ -30,6 +31,7 @@ __all__ = [
     "ExportError",
     "ExportUnreadable",
     "InvalidInput",
+    "InvalidInvite",
     "InvalidProfileName",
     "KeyringUnavailable",
     "NotFound",
@@ -129,6 +131,12 @@ class InvalidInput(SecureChatError):
     """A value given by the user is malformed or out of range."""
 
     default_message = "The value given is not valid."
+
+
+class InvalidInvite(InvalidInput):
+    """An invite link or relay address is damaged, of an unknown version, or unsafe to use."""
+
+    default_message = "This invite link cannot be used."
 
 
 class NotFound(SecureChatError):
