@@ -118,3 +118,74 @@ class RawConn:
     async def close(self) -> None:
         await self.ws.close()
         await self.session.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class RelayProcess:
+    """`python -m relay.cli serve` in a child process on a free loopback port."""
+
+    def __init__(self, data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        self.port_file = data_dir.parent / f"{data_dir.name}.port"
+        self.extra = extra
+        self.env = env or {}
+        self.proc: Any = None
+        self.port = 0
+        self.log_path = data_dir.parent / f"{data_dir.name}.log"
+        self._log: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    async def start(self, timeout: float = 30.0) -> RelayProcess:
+        import os
+        import sys
+
+        self.port_file.unlink(missing_ok=True)
+        if self._log is not None:
+            self._log.close()
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed by the next start
+        env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "relay.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(self.data_dir),
+            "--port-file",
+            str(self.port_file),
+            *self.extra,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=self._log,
+        )
+        async with asyncio.timeout(timeout):
+            while not (self.port_file.exists() and self.port_file.read_text().strip()):
+                if self.proc.returncode is not None:
+                    raise RuntimeError(f"relay exited: {self.stderr()}")
+                await asyncio.sleep(0.02)
+        self.port = int(self.port_file.read_text())
+        return self
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown code runs."""
+        self.proc.kill()
+        await self.proc.wait()
+
+    async def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM and wait; return the exit code."""
+        self.proc.terminate()
+        async with asyncio.timeout(timeout):
+            rc: int = await self.proc.wait()
+        return rc
+
+    def stderr(self) -> str:
+        return self.log_path.read_text(errors="replace")
