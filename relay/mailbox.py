@@ -15,8 +15,8 @@ memory, and is tested without sockets or storage:
 Invariants
     * A message is handed out (``next_pushes``) at most once per subscription until acknowledged;
       a new subscription hands out every un-acknowledged message again (at-least-once).
-    * Messages are handed out in store order (`seq`), never twice within a subscription, and
-      never after `acked` or `expire` removed them.
+    * Messages are handed out in store order (`seq`) as far as they are known, never twice
+      within a subscription, and never after `acked` or `expire` removed them.
     * Nothing here decides durability: messages enter through `loaded`/`arrived` only after the
       store made them durable.
 """
@@ -121,8 +121,7 @@ class _Subscription:
     seqs: list[int] = field(default_factory=list)  # sorted; parallel to `messages`
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     by_mid: dict[bytes, int] = field(default_factory=dict)
-    inflight: set[bytes] = field(default_factory=set)
-    cursor: int = 0  # index in `seqs` of the next message not yet handed out
+    inflight: set[bytes] = field(default_factory=set)  # handed out, not yet acknowledged
 
 
 class Mailbox:
@@ -201,10 +200,7 @@ class Mailbox:
             return
         s.messages[m.seq] = m
         s.by_mid[m.mid] = m.seq
-        i = bisect.bisect(s.seqs, m.seq)
-        s.seqs.insert(i, m.seq)
-        if i < s.cursor:  # an older message arrived late (load raced a send): hand it out
-            s.cursor = i
+        bisect.insort(s.seqs, m.seq)
 
     def loaded(self, rid: bytes, owner: Hashable, messages: Iterable[StoredMessage]) -> bool:
         """Merge the store's pending messages into `owner`'s subscription of `rid`.
@@ -234,12 +230,17 @@ class Mailbox:
             return []
         room = self.window - len(s.inflight)
         out: list[StoredMessage] = []
-        while room > 0 and s.cursor < len(s.seqs):
-            m = s.messages[s.seqs[s.cursor]]
-            s.cursor += 1
+        if room <= 0:
+            return out
+        for seq in s.seqs:  # the in-flight ones are few (<= window) and mostly first
+            m = s.messages[seq]
+            if m.mid in s.inflight:
+                continue
             s.inflight.add(m.mid)
             out.append(m)
             room -= 1
+            if room == 0:
+                break
         return out
 
     def acked(self, rid: bytes, mid: bytes) -> Hashable | None:
@@ -256,10 +257,7 @@ class Mailbox:
         if seq is None:
             return
         del s.messages[seq]
-        i = bisect.bisect_left(s.seqs, seq)
-        del s.seqs[i]
-        if i < s.cursor:
-            s.cursor -= 1
+        del s.seqs[bisect.bisect_left(s.seqs, seq)]
 
     def expire(self, before: int) -> list[tuple[bytes, Hashable]]:
         """Drop messages queued before `before`; return (rid, owner) of changed subscriptions."""
