@@ -1,0 +1,243 @@
+"""``securechat-relay``: run a relay, smoke-test one, or read its store's counts.
+
+::
+
+    securechat-relay serve --data-dir D [--host H] [--port P] [--config F] [--port-file F]
+                           [--tls-cert C --tls-key K] [--log-level L]
+    securechat-relay check URL [--timeout S]
+    securechat-relay stats --data-dir D [--json]
+
+Exit codes: 0 success, 1 runtime failure (port in use, unusable data directory, relay
+unreachable, check failed), 2 bad usage or configuration. Errors are one line on stderr.
+The process sets ``umask 077`` before anything touches the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import os
+import signal
+import ssl
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from nacl.signing import SigningKey
+
+from relay.client import RelayClient
+from relay.config import RelayConfig, load_config
+from relay.exceptions import ClientError, CommandFailed, ConfigError, RelayError, StoreError
+from relay.protocol import Msg
+from relay.server import RelayServer
+from relay.store import read_stats
+
+__all__ = ["main", "run_check"]
+
+log = logging.getLogger("relay")
+PROG = "securechat-relay"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG, description="The securechat relay: a content-blind message queue server."
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("serve", help="run the relay")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 8765)")
+    s.add_argument("--data-dir", type=Path, help="directory of the relay database")
+    s.add_argument("--config", type=Path, help="TOML configuration file")
+    s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
+    s.add_argument("--tls-cert", type=Path, help="PEM certificate chain for built-in TLS")
+    s.add_argument("--tls-key", type=Path, help="PEM private key for built-in TLS")
+    s.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    c = sub.add_parser(
+        "check", help="smoke-test a relay: queue, secure, send, receive, ack, delete"
+    )
+    c.add_argument("url", help="the relay's WebSocket URL, e.g. wss://relay.example.org/ws")
+    c.add_argument("--timeout", type=float, default=10.0, help="seconds per step (default 10)")
+    t = sub.add_parser("stats", help="print queue and message counts of a relay's store")
+    t.add_argument("--data-dir", type=Path, required=True)
+    t.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _run(coro_fn: Callable[[], Any]) -> Any:
+    factory = None
+    try:
+        import uvloop  # optional speed-up
+
+        factory = uvloop.new_event_loop
+    except ImportError:
+        pass
+    with asyncio.Runner(loop_factory=factory) as runner:
+        return runner.run(coro_fn())
+
+
+# ---- serve ------------------------------------------------------------------------------------
+
+
+def _serve(args: argparse.Namespace) -> int:
+    overrides = {
+        "host": args.host,
+        "port": args.port,
+        "data_dir": args.data_dir,
+        "port_file": args.port_file,
+        "tls_cert": args.tls_cert,
+        "tls_key": args.tls_key,
+        "log_level": args.log_level,
+    }
+    try:
+        cfg = load_config(args.config, os.environ, overrides)
+    except ConfigError as exc:
+        return _fail(str(exc), 2)
+    if cfg.data_dir is None:
+        return _fail("a data directory is required (--data-dir or data_dir in the config)", 2)
+    logging.basicConfig(
+        level=cfg.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("aiohttp.access").disabled = True
+    result: int = _run(lambda: _serve_async(cfg))
+    return result
+
+
+async def _serve_async(cfg: RelayConfig) -> int:
+    server = RelayServer(cfg)
+    try:
+        await server.start()
+    except StoreError as exc:
+        return _fail(str(exc))
+    except ssl.SSLError:
+        return _fail("cannot load the TLS certificate or key")
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return _fail(f"cannot listen on {cfg.host}:{cfg.port}: address already in use")
+        return _fail(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    if cfg.port_file is not None:
+        try:
+            tmp = cfg.port_file.with_name(cfg.port_file.name + ".tmp")
+            tmp.write_text(f"{server.port}\n", encoding="ascii")
+            os.replace(tmp, cfg.port_file)
+        except OSError as exc:
+            await server.close()
+            return _fail(f"cannot write the port file: {exc.strerror}")
+    log.info("serving on port %s; stop with SIGTERM", server.port)
+    await stop.wait()
+    log.info("shutting down")
+    await server.close()
+    return 0
+
+
+# ---- check ------------------------------------------------------------------------------------
+
+
+async def run_check(url: str, timeout: float = 10.0, out: Callable[[str], None] = print) -> None:
+    """Exercise a relay end to end, reporting each step that worked through `out`.
+
+    Raises:
+        RelayError: with a message naming the step that failed.
+    """
+    step = "connect"
+    try:
+        async with asyncio.timeout(timeout * 8):
+            client = await RelayClient.connect(url, timeout=timeout)
+            async with client:
+                out(f"ok   connected (protocol versions {list(client.versions)})")
+                recipient, sender = SigningKey.generate(), SigningKey.generate()
+                step = "create a queue (NEW)"
+                rid, sid = await client.create_queue(recipient)
+                out("ok   created a queue")
+                step = "secure the queue (KEY)"
+                await client.secure_queue(rid, recipient, bytes(sender.verify_key))
+                out("ok   secured it with a sender key")
+                step = "send a message (SEND)"
+                body = os.urandom(32)
+                await client.send(sid, body, sender)
+                out("ok   sent a message (stored durably)")
+                step = "subscribe and receive (SUB)"
+                await client.subscribe(rid, recipient)
+                while True:
+                    item = await client.next_push(timeout)
+                    if isinstance(item, Msg) and item.rid == rid:
+                        break
+                if item.body != body:
+                    raise RelayError("the relay returned a different message")
+                out("ok   received it")
+                step = "acknowledge (ACK)"
+                await client.ack(rid, item.mid, recipient)
+                out("ok   acknowledged it (deleted on the relay)")
+                step = "delete the queue (DEL)"
+                await client.delete_queue(rid, recipient)
+                out("ok   deleted the queue")
+    except TimeoutError:
+        raise RelayError(f"{step}: no answer within the timeout") from None
+    except CommandFailed as exc:
+        raise RelayError(f"{step}: the relay refused with {exc.code}") from exc
+    except ClientError as exc:
+        raise RelayError(f"{step}: {exc}") from exc
+
+
+def _check(args: argparse.Namespace) -> int:
+    if not args.url.startswith(("ws://", "wss://")):
+        return _fail("the URL must start with ws:// or wss://", 2)
+    try:
+        _run(lambda: run_check(args.url, args.timeout))
+    except RelayError as exc:
+        return _fail(f"check failed at {exc}")
+    print("relay check passed")
+    return 0
+
+
+# ---- stats ------------------------------------------------------------------------------------
+
+
+def _stats(args: argparse.Namespace) -> int:
+    try:
+        st = read_stats(args.data_dir)
+    except StoreError as exc:
+        return _fail(str(exc))
+    counts = {
+        "queues": st.queues,
+        "messages": st.messages,
+        "publications": st.publications,
+        "prekeys": st.prekeys,
+    }
+    if args.json:
+        print(json.dumps(counts))
+    else:
+        for k, v in counts.items():
+            print(f"{k}: {v}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``securechat-relay``; returns the exit code."""
+    os.umask(0o077)
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "check":
+        return _check(args)
+    return _stats(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

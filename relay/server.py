@@ -1,0 +1,757 @@
+"""The relay server: a thin aiohttp WebSocket layer over `relay.mailbox` and a `Store`.
+
+Endpoints
+    ``GET /ws``       the WebSocket of the relay protocol (binary msgpack frames)
+    ``GET /healthz``  200 "ok" while serving, 503 while shutting down
+    ``GET /metrics``  Prometheus text: gauges and counters, no per-client labels
+
+Messages (docs/protocol.md has their fields)
+    client -> relay commands: NEW, KEY, SEND, SUB, ACK, DEL, PUB, UNPUB, FETCH, DIR, PING
+    relay -> client replies:  IDS (NEW), OK (KEY SEND SUB ACK DEL UNPUB), PID (PUB),
+                              PUBD (FETCH), DIRL (DIR), PONG (PING), ERR (any)
+    relay -> client pushes:   HELLO (on connect: challenge, versions, limits),
+                              MSG (a message of a subscribed queue), END (subscription ended)
+
+Invariants
+    * A SEND is answered OK only after the store committed the message; an ACK only after it
+      deleted it. Replies to one frame go out together once all its commands are done.
+    * Commands of one connection are checked and submitted to the store in arrival order.
+    * A handler that crashes is logged (ERROR, generic; traceback at DEBUG) and closes only its
+      own connection. Malformed input gets an ERR item (or a clean close), never a crash.
+    * Nothing here logs client addresses, queue ids, keys or payloads; aiohttp's access log is
+      off. Logs say when a connection opens and closes, with the number open.
+    * `close()` is idempotent: stop accepting, let submitted commits finish and their replies
+      go out, close every connection, then close the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import ssl
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from relay.config import RelayConfig
+from relay.exceptions import (
+    AuthError,
+    CommandFailed,
+    ErrorCode,
+    FrameError,
+    NoPublication,
+    NoQueue,
+    QuotaExceeded,
+    StoreError,
+)
+from relay.mailbox import Mailbox, PublicationRecord, QueueRecord, StoredMessage, authorize
+from relay.protocol import (
+    CHALLENGE_LEN,
+    ID_LEN,
+    PROTOCOL_VERSION,
+    SUPPORTED_VERSIONS,
+    Ack,
+    BadCommand,
+    Command,
+    Del,
+    Dir,
+    DirEntry,
+    DirList,
+    End,
+    Err,
+    Fetch,
+    Hello,
+    Ids,
+    Key,
+    Msg,
+    New,
+    Ok,
+    Pid,
+    Ping,
+    Pong,
+    Pub,
+    Pubd,
+    Role,
+    Send,
+    ServerItem,
+    Sub,
+    Unpub,
+    decode_client_frame,
+    encode_server_frame,
+)
+from relay.store import SQLiteStore, Store
+
+__all__ = ["RelayServer"]
+
+log = logging.getLogger(__name__)
+_DAY = 86400
+_MAX_PENDING = 4096  # commands awaiting the store per connection before reading pauses
+_MAX_PROTOCOL_ERRORS = 32  # unusable frames per connection before it is closed
+_Result = ServerItem | tuple["asyncio.Future[Any]", Callable[[Any], ServerItem]]
+
+
+class _Conn:
+    """State of one WebSocket connection."""
+
+    __slots__ = (
+        "challenge",
+        "closed",
+        "dirty",
+        "errors",
+        "flush_task",
+        "last",
+        "out",
+        "pending",
+        "pubs_created",
+        "queues_created",
+        "resume",
+        "session",
+        "subs",
+        "tokens",
+        "version",
+        "ws",
+    )
+
+    def __init__(self, ws: web.WebSocketResponse, burst: int) -> None:
+        self.ws = ws
+        self.challenge = os.urandom(CHALLENGE_LEN)
+        self.session: dict[tuple[Role, bytes], bytes] = {}
+        self.subs: set[bytes] = set()
+        self.queues_created = 0
+        self.pubs_created = 0
+        self.tokens = float(burst)
+        self.last = time.monotonic()
+        self.out: list[ServerItem] = []
+        self.dirty: set[bytes] = set()
+        self.flush_task: asyncio.Task[None] | None = None
+        self.closed = False
+        self.version = PROTOCOL_VERSION
+        self.errors = 0
+        self.pending = 0
+        self.resume: asyncio.Future[None] | None = None
+
+    def take_token(self, rate: float, burst: int) -> bool:
+        now = time.monotonic()
+        self.tokens = min(float(burst), self.tokens + (now - self.last) * rate)
+        self.last = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+class _FrameReplies:
+    """Collects the replies to one frame and sends them together when all are known."""
+
+    __slots__ = ("conn", "items", "remaining", "server")
+
+    def __init__(self, server: RelayServer, conn: _Conn, n: int) -> None:
+        self.server = server
+        self.conn = conn
+        self.items: list[ServerItem | None] = [None] * n
+        self.remaining = n
+
+    def set(self, i: int, item: ServerItem) -> None:
+        self.items[i] = item
+        self.remaining -= 1
+        if self.remaining == 0:
+            self.conn.out.extend(x for x in self.items if x is not None)
+            self.server._schedule_flush(self.conn)
+
+    def wait(
+        self, i: int, corr: int, fut: asyncio.Future[Any], make: Callable[[Any], ServerItem]
+    ) -> None:
+        conn = self.conn
+        conn.pending += 1
+
+        def done(f: asyncio.Future[Any]) -> None:
+            conn.pending -= 1
+            if conn.resume is not None and conn.pending < _MAX_PENDING // 2:
+                if not conn.resume.done():
+                    conn.resume.set_result(None)
+                conn.resume = None
+            if f.cancelled():
+                self.set(i, Err(corr, ErrorCode.INTERNAL))
+                return
+            exc = f.exception()
+            if exc is None:
+                self.set(i, make(f.result()))
+            else:
+                self.set(i, self.server._error_item(corr, exc))
+
+        fut.add_done_callback(done)
+
+
+class RelayServer:
+    """A relay on `config`, storing in `store` (default: SQLite in ``config.data_dir``)."""
+
+    def __init__(self, config: RelayConfig, store: Store | None = None) -> None:
+        if store is None:
+            if config.data_dir is None:
+                raise ValueError("a data directory is required")
+            store = SQLiteStore(
+                config.data_dir, synchronous=config.sync, max_batch=config.store_batch
+            )
+        self.config = config
+        self.store = store
+        self.limits = config.codec_limits()
+        self.mailbox = Mailbox(window=config.window)
+        self.counters: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self._conns: set[_Conn] = set()
+        self._handlers: set[asyncio.Task[Any]] = set()
+        self._runner: web.AppRunner | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._closing = False
+        self._closed: asyncio.Event | None = None
+        self._close_task: asyncio.Task[None] | None = None
+        self.port: int | None = None
+        self._hello_limits = {
+            "max_frame": config.max_frame,
+            "max_batch": config.max_batch,
+            "max_body": config.max_body,
+            "max_blob": config.max_blob,
+            "max_summary": config.max_summary,
+            "max_prekeys": config.max_prekeys,
+            "queue_quota": config.queue_quota,
+            "message_ttl": config.message_ttl,
+            "window": config.window,
+            "rate": int(config.rate),
+        }
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        """Return the aiohttp application (routes only; `start` runs it)."""
+        app = web.Application(client_max_size=self.config.max_frame)
+        app.router.add_get("/ws", self._ws_handler)
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
+        return app
+
+    async def start(self) -> None:
+        """Open the store and start listening; sets `port`.
+
+        Raises:
+            StoreError: the store cannot be opened.
+            OSError: the address cannot be bound (for instance, in use).
+            ssl.SSLError: the TLS certificate or key is unusable.
+        """
+        cfg = self.config
+        self._closed = asyncio.Event()
+        ssl_ctx = None
+        if cfg.tls_cert is not None and cfg.tls_key is not None:
+            ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ssl_ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+            ssl_ctx.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+        await self.store.open()
+        try:
+            self._runner = web.AppRunner(
+                self.make_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+            )
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, cfg.host, cfg.port, ssl_context=ssl_ctx, backlog=1024)
+            await site.start()
+        except BaseException:
+            if self._runner is not None:
+                await self._runner.cleanup()
+            await self.store.close()
+            raise
+        addrs = self._runner.addresses
+        self.port = int(addrs[0][1]) if addrs else cfg.port
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+        log.info("relay listening (protocol version %s)", PROTOCOL_VERSION)
+
+    async def close(self) -> None:
+        """Shut down gracefully; idempotent and safe to call concurrently."""
+        if self._close_task is None:
+            self._close_task = asyncio.get_running_loop().create_task(self._close())
+        await asyncio.shield(self._close_task)
+
+    async def _close(self) -> None:
+        self._closing = True
+        timeout = self.config.shutdown_timeout
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self._runner is not None:
+            for site in list(self._runner.sites):
+                await site.stop()  # stop accepting
+        deadline = time.monotonic() + timeout
+        while any(c.pending for c in self._conns) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # bounded: submitted commits finish, replies queued
+        for conn in list(self._conns):
+            flush = conn.flush_task
+            if flush is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(
+                        asyncio.shield(flush), max(0.1, deadline - time.monotonic())
+                    )
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(
+                    conn.ws.close(code=1001, message=b"relay shutting down"), 1.0
+                )
+        if self._handlers:
+            await asyncio.wait(list(self._handlers), timeout=max(0.1, deadline - time.monotonic()))
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.store.close()
+        if self._closed is not None:
+            self._closed.set()
+        log.info("relay stopped")
+
+    async def wait_closed(self) -> None:
+        """Wait until `close` finished."""
+        if self._closed is not None:
+            await self._closed.wait()
+
+    # ---- HTTP endpoints ---------------------------------------------------------------------
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        if self._closing:
+            return web.Response(status=503, text="closing\n")
+        return web.Response(text="ok\n")
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        lines: list[str] = []
+
+        def metric(name: str, kind: str, help_: str, value: float, labels: str = "") -> None:
+            if not any(line.startswith(f"# HELP securechat_relay_{name} ") for line in lines):
+                lines.append(f"# HELP securechat_relay_{name} {help_}")
+                lines.append(f"# TYPE securechat_relay_{name} {kind}")
+            lines.append(f"securechat_relay_{name}{labels} {value:g}")
+
+        c = self.counters
+        metric("connections", "gauge", "Open WebSocket connections.", len(self._conns))
+        metric("connections_opened_total", "counter", "Connections accepted.", c["opened"])
+        metric("subscriptions", "gauge", "Subscribed queues.", self.mailbox.subscriptions)
+        try:
+            st = await self.store.stats()
+            metric("queues", "gauge", "Queues in the store.", st.queues)
+            metric("messages_stored", "gauge", "Messages waiting in the store.", st.messages)
+            metric("publications", "gauge", "Publications in the store.", st.publications)
+            metric("prekeys", "gauge", "Unused one-time prekeys.", st.prekeys)
+        except StoreError:
+            metric("store_up", "gauge", "1 if the store answered.", 0)
+        metric("messages_in_total", "counter", "Messages stored by SEND.", c["in"])
+        metric("messages_out_total", "counter", "Messages pushed to subscribers.", c["out"])
+        metric("messages_acked_total", "counter", "Messages deleted by ACK.", c["acked"])
+        metric("messages_expired_total", "counter", "Messages deleted by the TTL.", c["expired"])
+        metric("commands_total", "counter", "Commands received.", c["commands"])
+        for code in ErrorCode:
+            metric(
+                "errors_total",
+                "counter",
+                "ERR replies by code.",
+                self.errors[code.value],
+                f'{{code="{code.value}"}}',
+            )
+        batches = getattr(self.store, "batches", None)
+        if isinstance(batches, int):
+            metric("store_commits_total", "counter", "Store transactions committed.", batches)
+        return web.Response(
+            text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8"
+        )
+
+    # ---- the WebSocket ----------------------------------------------------------------------
+
+    async def _ws_handler(self, request: web.Request) -> web.StreamResponse:
+        cfg = self.config
+        if self._closing or len(self._conns) >= cfg.max_connections:
+            return web.Response(status=503, text="busy\n")
+        ws = web.WebSocketResponse(
+            heartbeat=cfg.heartbeat, max_msg_size=cfg.max_frame, compress=False
+        )
+        await ws.prepare(request)
+        task = asyncio.current_task()
+        if task is not None:
+            self._handlers.add(task)
+        conn = _Conn(ws, cfg.burst)
+        self._conns.add(conn)
+        self.counters["opened"] += 1
+        log.info("connection opened (%s open)", len(self._conns))
+        conn.out.append(
+            Hello(conn.challenge, tuple(sorted(SUPPORTED_VERSIONS)), self._hello_limits)
+        )
+        self._schedule_flush(conn)
+        reason = "closed by client"
+        try:
+            reason = await self._read_loop(conn)
+        except Exception:
+            reason = "handler error"
+            log.error("a connection handler failed; closing that connection")
+            log.debug("connection handler failure", exc_info=True)
+        finally:
+            conn.closed = True
+            self.mailbox.drop_owner(conn, conn.subs)
+            conn.subs.clear()
+            self._conns.discard(conn)
+            if task is not None:
+                self._handlers.discard(task)
+            if not ws.closed:
+                with contextlib.suppress(Exception):
+                    await ws.close(code=1011 if reason == "handler error" else 1000)
+            log.info("connection closed: %s (%s open)", reason, len(self._conns))
+        return ws
+
+    async def _read_loop(self, conn: _Conn) -> str:
+        ws, cfg = conn.ws, self.config
+        while True:
+            if conn.pending >= _MAX_PENDING:
+                conn.resume = asyncio.get_running_loop().create_future()
+                await conn.resume
+            try:
+                msg = await ws.receive(timeout=cfg.idle_timeout)
+            except TimeoutError:
+                if conn.subs or conn.pending:
+                    continue
+                await ws.close(code=1000, message=b"idle")
+                return "idle"
+            if msg.type == WSMsgType.BINARY:
+                await self._on_frame(conn, msg.data)
+                if conn.errors >= _MAX_PROTOCOL_ERRORS:
+                    await self._drain(conn)
+                    await ws.close(code=1002, message=b"too many protocol errors")
+                    return "protocol errors"
+            elif msg.type == WSMsgType.TEXT:
+                conn.out.append(Err(None, ErrorCode.SYNTAX))
+                self.errors[ErrorCode.SYNTAX] += 1
+                await self._drain(conn)
+                await ws.close(code=1003, message=b"binary frames only")
+                return "text frame"
+            elif msg.type == WSMsgType.ERROR:
+                return "transport error"
+            else:  # CLOSE, CLOSING, CLOSED
+                return "closed by client"
+
+    async def _drain(self, conn: _Conn) -> None:
+        self._schedule_flush(conn)
+        if conn.flush_task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(conn.flush_task), 1.0)
+
+    # ---- frames and commands ----------------------------------------------------------------
+
+    async def _on_frame(self, conn: _Conn, data: bytes) -> None:
+        try:
+            version, items = decode_client_frame(data, self.limits)
+        except FrameError as exc:
+            conn.errors += 1
+            self.errors[exc.code] += 1
+            conn.out.append(Err(None, exc.code))
+            self._schedule_flush(conn)
+            return
+        conn.version = version
+        replies = _FrameReplies(self, conn, len(items))
+        cfg = self.config
+        for i, item in enumerate(items):
+            self.counters["commands"] += 1
+            if isinstance(item, BadCommand):
+                conn.errors += 1
+                self.errors[item.code] += 1
+                replies.set(i, Err(item.corr, item.code))
+                continue
+            if not conn.take_token(cfg.rate, cfg.burst):
+                self.errors[ErrorCode.RATE] += 1
+                replies.set(i, Err(item.corr, ErrorCode.RATE))
+                continue
+            try:
+                result = await self._dispatch(conn, item)
+            except Exception as exc:
+                replies.set(i, self._error_item(item.corr, exc))
+                continue
+            if isinstance(result, tuple):
+                fut, make = result
+                replies.wait(i, item.corr, fut, make)
+            else:
+                replies.set(i, result)
+
+    def _error_item(self, corr: int | None, exc: BaseException) -> Err:
+        if isinstance(exc, CommandFailed):
+            code = exc.code
+        else:
+            code = ErrorCode.INTERNAL
+            if isinstance(exc, StoreError):
+                log.error("the store refused a command")
+            else:
+                log.error("a command failed unexpectedly")
+            log.debug("command failure", exc_info=exc)
+        self.errors[code] += 1
+        return Err(corr, code)
+
+    async def _dispatch(self, conn: _Conn, cmd: Command) -> _Result:
+        """Check and submit one command; return its reply or (future, reply maker).
+
+        Raises:
+            CommandFailed: the command is refused before reaching the store.
+            StoreError: the store is closed.
+        """
+        if isinstance(cmd, Send):
+            return await self._send(conn, cmd)
+        if isinstance(cmd, Ack):
+            return await self._ack(conn, cmd)
+        if isinstance(cmd, Sub):
+            return await self._sub(conn, cmd)
+        if isinstance(cmd, Ping):
+            return Pong(cmd.corr)
+        if isinstance(cmd, New):
+            return self._new(conn, cmd)
+        if isinstance(cmd, Key):
+            return await self._key(conn, cmd)
+        if isinstance(cmd, Del):
+            return await self._del(conn, cmd)
+        if isinstance(cmd, Pub):
+            return await self._pub(conn, cmd)
+        if isinstance(cmd, Unpub):
+            return await self._unpub(conn, cmd)
+        if isinstance(cmd, Fetch):
+            corr = cmd.corr
+            return _future(self.store.fetch_publication(cmd.pid)), lambda r: Pubd(
+                corr, r[0].blob, r[0].pkey, r[1]
+            )
+        return self._dir(cmd)
+
+    async def _queue(self, rid: bytes) -> QueueRecord:
+        q = self.mailbox.by_rid(rid)
+        if q is None:
+            q = await self.store.queue_by_rid(rid)
+            if q is None:
+                raise NoQueue
+            self.mailbox.remember(q)
+        return q
+
+    async def _recipient(self, conn: _Conn, cmd: Key | Sub | Ack | Del) -> QueueRecord:
+        q = await self._queue(cmd.rid)
+        authorize(cmd, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, conn.session)
+        return q
+
+    def _new(self, conn: _Conn, cmd: New) -> _Result:
+        authorize(cmd, Role.SELF, b"", cmd.key, conn.challenge, {})
+        if conn.queues_created >= self.config.max_queues_per_conn:
+            raise QuotaExceeded
+        conn.queues_created += 1
+        now = int(time.time())
+        q = QueueRecord(os.urandom(ID_LEN), os.urandom(ID_LEN), cmd.key, None, now - now % _DAY)
+        conn.session[(Role.RECIPIENT, q.rid)] = cmd.key
+        fut = _future(self.store.create_queue(q))
+        fut.add_done_callback(lambda f: None if f.exception() else self.mailbox.remember(q))
+        corr = cmd.corr
+        return fut, lambda _: Ids(corr, q.rid, q.sid)
+
+    async def _key(self, conn: _Conn, cmd: Key) -> _Result:
+        q = await self._recipient(conn, cmd)
+        if q.skey is not None:
+            raise AuthError
+        fut = _future(self.store.secure_queue(q.rid, cmd.key))
+
+        def secured(f: asyncio.Future[QueueRecord]) -> None:
+            if not f.cancelled() and f.exception() is None:
+                self.mailbox.remember(f.result())
+
+        fut.add_done_callback(secured)
+        corr = cmd.corr
+        return fut, lambda _: Ok(corr)
+
+    async def _send(self, conn: _Conn, cmd: Send) -> _Result:
+        q = self.mailbox.by_sid(cmd.sid)
+        if q is None:
+            q = await self.store.queue_by_sid(cmd.sid)
+            if q is None:
+                raise NoQueue
+            self.mailbox.remember(q)
+        authorize(cmd, Role.SENDER, q.sid, q.skey, conn.challenge, conn.session)
+        rid = q.rid
+        fut = _future(
+            self.store.add_message(
+                rid, os.urandom(ID_LEN), int(time.time()), cmd.body, self.config.queue_quota
+            )
+        )
+
+        def stored(f: asyncio.Future[StoredMessage]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                return
+            self.counters["in"] += 1
+            owner = self.mailbox.arrived(rid, f.result())
+            if isinstance(owner, _Conn):
+                self._want_push(owner, rid)
+
+        fut.add_done_callback(stored)
+        corr = cmd.corr
+        return fut, lambda _: Ok(corr)
+
+    async def _sub(self, conn: _Conn, cmd: Sub) -> _Result:
+        q = await self._recipient(conn, cmd)
+        rid = q.rid
+        if rid not in conn.subs and len(conn.subs) >= self.config.max_subs_per_conn:
+            raise QuotaExceeded
+        old = self.mailbox.subscribe(rid, conn)
+        if isinstance(old, _Conn):
+            old.subs.discard(rid)
+            old.out.append(End(rid))
+            self._schedule_flush(old)
+        conn.subs.add(rid)
+        fut = _future(self.store.pending(rid, self.config.queue_quota))
+
+        def loaded(f: asyncio.Future[list[StoredMessage]]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                if self.mailbox.owner(rid) is conn:
+                    self.mailbox.unsubscribe(rid)
+                conn.subs.discard(rid)
+                return
+            if self.mailbox.loaded(rid, conn, f.result()):
+                self._want_push(conn, rid)
+
+        fut.add_done_callback(loaded)
+        corr = cmd.corr
+        return fut, lambda _: Ok(corr)
+
+    async def _ack(self, conn: _Conn, cmd: Ack) -> _Result:
+        q = await self._recipient(conn, cmd)
+        rid, mid = q.rid, cmd.mid
+        fut = _future(self.store.delete_message(rid, mid))
+
+        def deleted(f: asyncio.Future[None]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                return
+            self.counters["acked"] += 1
+            owner = self.mailbox.acked(rid, mid)
+            if isinstance(owner, _Conn):
+                self._want_push(owner, rid)
+
+        fut.add_done_callback(deleted)
+        corr = cmd.corr
+        return fut, lambda _: Ok(corr)
+
+    async def _del(self, conn: _Conn, cmd: Del) -> _Result:
+        q = await self._recipient(conn, cmd)
+        rid = q.rid
+        fut = _future(self.store.delete_queue(rid))
+
+        def deleted(f: asyncio.Future[None]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                return
+            self.mailbox.forget(rid)
+            owner = self.mailbox.unsubscribe(rid)
+            if isinstance(owner, _Conn):
+                owner.subs.discard(rid)
+                if owner is not conn:
+                    owner.out.append(End(rid))
+                    self._schedule_flush(owner)
+
+        fut.add_done_callback(deleted)
+        corr = cmd.corr
+        return fut, lambda _: Ok(corr)
+
+    async def _pub(self, conn: _Conn, cmd: Pub) -> _Result:
+        now = int(time.time())
+        if cmd.pid is None:
+            authorize(cmd, Role.SELF, b"", cmd.key, conn.challenge, {})
+            if conn.pubs_created >= self.config.max_pubs_per_conn:
+                raise QuotaExceeded
+            conn.pubs_created += 1
+            pid = os.urandom(ID_LEN)
+            conn.session[(Role.PUBLISHER, pid)] = cmd.key
+        else:
+            pid = cmd.pid
+            existing = await self.store.publication(pid)
+            if existing is None:
+                raise NoPublication
+            if existing.pkey != cmd.key:
+                raise AuthError
+            authorize(cmd, Role.PUBLISHER, pid, existing.pkey, conn.challenge, conn.session)
+        rec = PublicationRecord(pid, cmd.key, cmd.blob, cmd.summary, now - now % _DAY)
+        fut = _future(self.store.put_publication(rec, cmd.prekeys, self.config.max_prekeys))
+        corr = cmd.corr
+        return fut, lambda _: Pid(corr, pid)
+
+    async def _unpub(self, conn: _Conn, cmd: Unpub) -> _Result:
+        existing = await self.store.publication(cmd.pid)
+        if existing is None:
+            raise NoPublication
+        authorize(cmd, Role.PUBLISHER, cmd.pid, existing.pkey, conn.challenge, conn.session)
+        corr = cmd.corr
+        return _future(self.store.delete_publication(cmd.pid)), lambda _: Ok(corr)
+
+    def _dir(self, cmd: Dir) -> _Result:
+        limit = max(1, min(cmd.limit or 50, self.limits.max_dir_page))
+        corr = cmd.corr
+
+        def page(rows: list[tuple[bytes, bytes]]) -> DirList:
+            entries = tuple(DirEntry(p, s) for p, s in rows)
+            return DirList(corr, entries, entries[-1].pid if len(entries) == limit else None)
+
+        return _future(self.store.directory(cmd.after, limit)), page
+
+    # ---- output -----------------------------------------------------------------------------
+
+    def _want_push(self, conn: _Conn, rid: bytes) -> None:
+        conn.dirty.add(rid)
+        self._schedule_flush(conn)
+
+    def _schedule_flush(self, conn: _Conn) -> None:
+        if conn.flush_task is None and not conn.closed:
+            conn.flush_task = asyncio.get_running_loop().create_task(self._flush(conn))
+
+    async def _flush(self, conn: _Conn) -> None:
+        ws, mailbox = conn.ws, self.mailbox
+        budget = self.limits.max_frame - 4096
+        try:
+            while not conn.closed:
+                items, conn.out = conn.out, []
+                if conn.dirty:
+                    dirty, conn.dirty = conn.dirty, set()
+                    for rid in dirty:
+                        for m in mailbox.next_pushes(rid, conn):
+                            items.append(Msg(rid, m.mid, m.ts, m.body))
+                            self.counters["out"] += 1
+                if not items:
+                    break
+                start, size = 0, 0
+                for i, item in enumerate(items):
+                    n = 96 + len(getattr(item, "body", b"")) + len(getattr(item, "blob", b""))
+                    if i > start and (size + n > budget or i - start >= self.limits.max_batch):
+                        await ws.send_bytes(encode_server_frame(items[start:i], conn.version))
+                        start, size = i, 0
+                    size += n
+                await ws.send_bytes(encode_server_frame(items[start:], conn.version))
+        except (ConnectionError, RuntimeError):
+            conn.closed = True  # the reader notices the close and cleans up
+        finally:
+            conn.flush_task = None
+
+    # ---- housekeeping -----------------------------------------------------------------------
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.sweep_interval)
+            try:
+                await self.sweep()
+            except StoreError:
+                log.error("the message expiry sweep failed")
+                log.debug("sweep failure", exc_info=True)
+
+    async def sweep(self, now: float | None = None) -> int:
+        """Delete messages older than the TTL; return how many the store deleted.
+
+        Raises:
+            StoreError: the store failed.
+        """
+        before = int(now if now is not None else time.time()) - self.config.message_ttl
+        n = await self.store.expire(before)
+        self.counters["expired"] += n
+        for rid, owner in self.mailbox.expire(before):
+            if isinstance(owner, _Conn):
+                self._want_push(owner, rid)
+        if n:
+            log.debug("expired %s messages", n)
+        return n
+
+
+def _future(aw: Awaitable[Any]) -> asyncio.Future[Any]:
+    return aw if isinstance(aw, asyncio.Future) else asyncio.ensure_future(aw)

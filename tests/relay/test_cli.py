@@ -1,0 +1,190 @@
+"""The `securechat-relay` command: serve, check, stats, and clear failures for bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from nacl.signing import SigningKey
+
+from relay.client import RelayClient
+from relay.exceptions import ClientError
+from relay.store import read_stats
+from tests.relay.conftest import ROOT, RelayProcess
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relay.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_help() -> None:
+    """--help works and lists the three commands."""
+    r = cli("--help")
+    assert r.returncode == 0
+    for word in ("serve", "check", "stats"):
+        assert word in r.stdout
+
+
+async def test_serve_check_stats_and_sigterm(tmp_path: Path) -> None:
+    """serve writes the port file; check passes step by step; stats reads a live store; TERM exits 0."""
+    relay = await RelayProcess(tmp_path / "data").start()
+    try:
+        r = await asyncio.to_thread(cli, "check", relay.url)
+        assert r.returncode == 0, r.stderr
+        for step in (
+            "connected",
+            "created",
+            "secured",
+            "sent",
+            "received",
+            "acknowledged",
+            "deleted",
+        ):
+            assert step in r.stdout
+        async with await RelayClient.connect(relay.url) as c:
+            _, sid = await c.create_queue(SigningKey.generate())
+            await c.send(sid, b"x")
+        r = await asyncio.to_thread(cli, "stats", "--data-dir", str(relay.data_dir), "--json")
+        assert r.returncode == 0
+        assert '"queues": 1' in r.stdout
+        assert '"messages": 1' in r.stdout
+        assert await relay.terminate() == 0
+        assert "relay stopped" in relay.stderr()
+        assert "127.0.0.1" not in relay.stderr().replace("--host 127.0.0.1", "")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await relay.kill()
+
+
+async def test_sigterm_lets_inflight_sends_finish(tmp_path: Path) -> None:
+    """SIGTERM during a stream of sends: exit 0, and every SEND answered OK is kept."""
+    relay = await RelayProcess(tmp_path / "data").start()
+    ok: list[bytes] = []
+    try:
+        c = await RelayClient.connect(relay.url)
+        rkey = SigningKey.generate()
+        _rid, sid = await c.create_queue(rkey)
+
+        async def sender(k: int) -> None:
+            for i in range(100_000):
+                await c.send(sid, b"%d-%d" % (k, i))
+                ok.append(b"x")
+
+        tasks = [asyncio.create_task(sender(k)) for k in range(4)]
+        async with asyncio.timeout(60):
+            while len(ok) < 200:
+                await asyncio.sleep(0.01)
+        assert await relay.terminate() == 0
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        assert all(isinstance(r, ClientError) for r in results)
+        await c.close()
+        assert read_stats(relay.data_dir).messages >= len(ok)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await relay.kill()
+
+
+def test_check_unreachable_relay() -> None:
+    """check against a port where nothing listens fails with a clear message and exit 1."""
+    r = cli("check", f"ws://127.0.0.1:{free_port()}/ws", "--timeout", "5")
+    assert r.returncode == 1
+    assert "check failed at connect" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_check_bad_url() -> None:
+    """check refuses a URL that is not ws:// or wss:// (exit 2)."""
+    r = cli("check", "http://127.0.0.1:1/ws")
+    assert r.returncode == 2
+    assert "ws://" in r.stderr
+
+
+def test_port_in_use(tmp_path: Path) -> None:
+    """serve on a port already taken exits 1 saying so."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = cli(
+            "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(tmp_path / "d")
+        )
+    assert r.returncode == 1
+    assert "address already in use" in r.stderr
+
+
+def test_unusable_data_dir(tmp_path: Path) -> None:
+    """serve with a file as data directory exits 1 with a clear message."""
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = cli("serve", "--port", "0", "--data-dir", str(f))
+    assert r.returncode == 1
+    assert "data directory" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("queue_quota = 10\nnot_a_setting = 1\n", "unknown setting"),
+        ("queue_quota = [\n", "not valid TOML"),
+        ("[relay]\nport = -5\n", "port"),
+        ("max_body = 'big'\n", "wrong type"),
+        ("tls_cert = '/x.pem'\n", "together"),
+    ],
+)
+def test_bad_config_exits_2(tmp_path: Path, toml: str, message: str) -> None:
+    """A bad config file is refused with exit code 2 and a one-line reason."""
+    cfg = tmp_path / "relay.toml"
+    cfg.write_text(toml)
+    r = cli("serve", "--data-dir", str(tmp_path / "d"), "--config", str(cfg), timeout=20)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_data_dir_exits_2() -> None:
+    """serve without any data directory is a usage error."""
+    r = cli("serve", "--port", "0")
+    assert r.returncode == 2
+    assert "data directory" in r.stderr
+
+
+def test_stats_without_database(tmp_path: Path) -> None:
+    """stats on a directory without a relay database exits 1."""
+    r = cli("stats", "--data-dir", str(tmp_path))
+    assert r.returncode == 1
+    assert "no relay database" in r.stderr
+
+
+async def test_config_file_and_environment_apply(tmp_path: Path) -> None:
+    """Settings from the TOML file and SECURECHAT_RELAY_* reach the running relay."""
+    cfg = tmp_path / "relay.toml"
+    cfg.write_text("[relay]\nqueue_quota = 7\nwindow = 3\n")
+    relay = RelayProcess(
+        tmp_path / "data", "--config", str(cfg), env={"SECURECHAT_RELAY_WINDOW": "5"}
+    )
+    await relay.start()
+    try:
+        async with await RelayClient.connect(relay.url) as c:
+            assert c.limits["queue_quota"] == 7
+            assert c.limits["window"] == 5  # environment beats the file
+    finally:
+        await relay.terminate()

@@ -1,0 +1,181 @@
+"""The pure queue logic: authorisation, subscriptions and the delivery window, no sockets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from nacl.signing import SigningKey
+
+from relay.exceptions import AuthError
+from relay.mailbox import Mailbox, QueueRecord, SessionAuth, StoredMessage, authorize
+from relay.protocol import Ack, Role, Send, Sub, sign_command
+
+RID = b"r" * 16
+CH = b"c" * 32
+
+
+def msg(seq: int, ts: int = 100) -> StoredMessage:
+    return StoredMessage(seq, b"%016d" % seq, ts, b"body%d" % seq)
+
+
+def test_signed_command_authorises_and_is_remembered() -> None:
+    """A valid signature passes and lets later unsigned commands for that entity through."""
+    key = SigningKey.generate()
+    pub = bytes(key.verify_key)
+    session: SessionAuth = {}
+    authorize(sign_command(Sub(1, RID), CH, key), Role.RECIPIENT, RID, pub, CH, session)
+    authorize(Ack(2, RID, b"m" * 16), Role.RECIPIENT, RID, pub, CH, session)
+    with pytest.raises(AuthError):  # another entity is not covered
+        authorize(Ack(3, b"x" * 16, b"m" * 16), Role.RECIPIENT, b"x" * 16, pub, CH, session)
+
+
+def test_wrong_signature_is_refused_even_with_session() -> None:
+    """A present but wrong signature is refused, whatever the session holds."""
+    key, other = SigningKey.generate(), SigningKey.generate()
+    pub = bytes(key.verify_key)
+    session: SessionAuth = {(Role.RECIPIENT, RID): pub}
+    bad = sign_command(Sub(1, RID), CH, other)
+    with pytest.raises(AuthError):
+        authorize(bad, Role.RECIPIENT, RID, pub, CH, session)
+    with pytest.raises(AuthError):
+        authorize(sign_command(Sub(1, RID), b"d" * 32, key), Role.RECIPIENT, RID, pub, CH, {})
+
+
+def test_unsigned_without_session_is_refused_and_unsecured_needs_nothing() -> None:
+    """No signature and no session: AUTH. A None key (unsecured queue): no check at all."""
+    pub = bytes(SigningKey.generate().verify_key)
+    with pytest.raises(AuthError):
+        authorize(Sub(1, RID), Role.RECIPIENT, RID, pub, CH, {})
+    authorize(Send(1, b"s" * 16, b"x"), Role.SENDER, b"s" * 16, None, CH, {})
+
+
+def test_session_bound_to_key() -> None:
+    """A session proof for one key does not authorise a different key for the same entity."""
+    k1, k2 = SigningKey.generate(), SigningKey.generate()
+    session: SessionAuth = {(Role.RECIPIENT, RID): bytes(k1.verify_key)}
+    with pytest.raises(AuthError):
+        authorize(Sub(1, RID), Role.RECIPIENT, RID, bytes(k2.verify_key), CH, session)
+
+
+def test_window_limits_unacked_pushes() -> None:
+    """At most `window` messages are out un-acknowledged; an ACK frees one slot."""
+    mb = Mailbox(window=2)
+    mb.subscribe(RID, "a")
+    mb.loaded(RID, "a", [msg(1), msg(2), msg(3)])
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [1, 2]
+    assert mb.next_pushes(RID, "a") == []
+    assert mb.acked(RID, msg(1).mid) == "a"
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [3]
+
+
+def test_nothing_pushed_before_load() -> None:
+    """Arrivals before the store's pending list is loaded wait for it, then keep seq order."""
+    mb = Mailbox(window=10)
+    mb.subscribe(RID, "a")
+    assert mb.arrived(RID, msg(5)) == "a"
+    assert mb.next_pushes(RID, "a") == []
+    mb.loaded(RID, "a", [msg(3), msg(4), msg(5)])  # 5 raced: appears in both
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [3, 4, 5]
+
+
+def test_late_older_message_is_still_handed_out() -> None:
+    """A message with a lower seq arriving after later ones were pushed is pushed, not lost."""
+    mb = Mailbox(window=10)
+    mb.subscribe(RID, "a")
+    mb.loaded(RID, "a", [msg(2)])
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [2]
+    mb.arrived(RID, msg(1))
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [1]
+
+
+def test_new_subscriber_replaces_old_and_redelivers() -> None:
+    """SUB by another owner returns the old owner; un-acked messages go out again."""
+    mb = Mailbox(window=5)
+    assert mb.subscribe(RID, "a") is None
+    mb.loaded(RID, "a", [msg(1)])
+    assert len(mb.next_pushes(RID, "a")) == 1
+    assert mb.subscribe(RID, "b") == "a"
+    assert mb.next_pushes(RID, "a") == []
+    assert mb.loaded(RID, "a", [msg(1)]) is False  # the old owner's late load is ignored
+    mb.loaded(RID, "b", [msg(1)])
+    assert [m.seq for m in mb.next_pushes(RID, "b")] == [1]
+    assert mb.subscribe(RID, "b") is None  # same owner: no END
+
+
+def test_unsubscribed_queue_keeps_nothing() -> None:
+    """Arrivals for queues without a subscriber are not held in memory."""
+    mb = Mailbox()
+    assert mb.arrived(RID, msg(1)) is None
+    assert mb.acked(RID, b"m" * 16) is None
+    mb.subscribe(RID, "a")
+    mb.drop_owner("a", [RID])
+    assert mb.owner(RID) is None
+    assert mb.subscriptions == 0
+
+
+def test_expire_drops_old_messages() -> None:
+    """expire() removes messages older than the cut-off and reports the subscription."""
+    mb = Mailbox(window=1)
+    mb.subscribe(RID, "a")
+    mb.loaded(RID, "a", [msg(1, ts=10), msg(2, ts=50)])
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [1]
+    assert mb.expire(20) == [(RID, "a")]
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [2]
+
+
+def test_queue_cache() -> None:
+    """remember/forget keep the rid and sid lookups in step."""
+    mb = Mailbox()
+    q = QueueRecord(RID, b"s" * 16, b"k" * 32)
+    mb.remember(q)
+    assert mb.by_rid(RID) is q
+    assert mb.by_sid(b"s" * 16) is q
+    mb.forget(RID)
+    assert mb.by_rid(RID) is None
+    assert mb.by_sid(b"s" * 16) is None
+
+
+def test_window_must_be_positive() -> None:
+    """A window below 1 is a programming error."""
+    with pytest.raises(ValueError, match="window"):
+        Mailbox(window=0)
+
+
+@given(
+    window=st.integers(1, 5),
+    ops=st.lists(st.tuples(st.sampled_from(["arrive", "push", "ack", "resub"]), st.integers(0, 9))),
+)
+def test_each_message_pushed_once_per_subscription_in_order(
+    window: int, ops: list[tuple[str, int]]
+) -> None:
+    """Whatever the interleaving: no duplicate within a subscription, seq order, window kept."""
+    mb = Mailbox(window=window)
+    mb.subscribe(RID, 0)
+    mb.loaded(RID, 0, [])
+    owner, seq, live = 0, 0, {}
+    pushed: list[int] = []
+    inflight: set[bytes] = set()
+    for op, n in ops:
+        if op == "arrive":
+            seq += 1
+            m = msg(seq)
+            live[m.mid] = m
+            mb.arrived(RID, m)
+        elif op == "push":
+            out = mb.next_pushes(RID, owner)
+            assert all(m.mid in live for m in out)
+            pushed.extend(m.seq for m in out)
+            inflight |= {m.mid for m in out}
+            assert len(inflight) <= window
+        elif op == "ack" and inflight:
+            mid = sorted(inflight)[n % len(inflight)]
+            inflight.discard(mid)
+            live.pop(mid)
+            mb.acked(RID, mid)
+        elif op == "resub":
+            owner += 1
+            mb.subscribe(RID, owner)
+            mb.loaded(RID, owner, sorted(live.values(), key=lambda m: m.seq))
+            pushed, inflight = [], set()
+        assert pushed == sorted(set(pushed))

@@ -1,0 +1,134 @@
+"""The SQLite store: the shared storage suite plus durability, group commit and schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from relay.exceptions import StoreError
+from relay.store import SQLiteStore, read_stats
+from relay.store.sqlite import DB_NAME, schema_files
+from tests.relay.store_suite import StoreSuite, new_queue
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    s = SQLiteStore(tmp_path / "data")
+    await s.open()
+    yield s
+    await s.close()
+
+
+class TestSQLiteStoreContract(StoreSuite):
+    """The backend-independent storage suite, run on SQLite."""
+
+
+async def test_state_survives_reopen(tmp_path: Path) -> None:
+    """Queues and messages written before close() are there after a new open()."""
+    s = SQLiteStore(tmp_path / "d")
+    await s.open()
+    q = new_queue()
+    await s.create_queue(q)
+    m = await s.add_message(q.rid, os.urandom(16), 5, b"kept", 10)
+    await s.close()
+    s2 = SQLiteStore(tmp_path / "d")
+    await s2.open()
+    try:
+        assert await s2.queue_by_sid(q.sid) == q
+        assert await s2.pending(q.rid, 10) == [m]
+    finally:
+        await s2.close()
+
+
+async def test_group_commit_batches_concurrent_sends(store: SQLiteStore) -> None:
+    """500 sends submitted together commit in far fewer than 500 transactions."""
+    q = new_queue()
+    await store.create_queue(q)
+    before = store.batches
+    await asyncio.gather(
+        *(store.add_message(q.rid, os.urandom(16), 1, b"x", 1000) for _ in range(500))
+    )
+    assert store.batches - before < 50
+    assert (await store.stats()).messages == 500
+
+
+async def test_schema_version_and_files(store: SQLiteStore) -> None:
+    """A new database is at the newest schema version, and schema files are numbered 1..n."""
+    versions = [v for v, _ in schema_files()]
+    assert versions == list(range(1, len(versions) + 1))
+    conn = sqlite3.connect(store.path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == versions[-1]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
+
+
+async def test_newer_schema_refused(tmp_path: Path) -> None:
+    """A database written by a newer relay (higher user_version) is refused, not touched."""
+    d = tmp_path / "d"
+    d.mkdir()
+    conn = sqlite3.connect(d / DB_NAME)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        await SQLiteStore(d).open()
+
+
+async def test_upgrade_from_each_version(tmp_path: Path) -> None:
+    """Every schema file applies on top of the previous version's database."""
+    files = schema_files()
+    for upto in range(len(files)):
+        d = tmp_path / f"v{upto}"
+        d.mkdir()
+        conn = sqlite3.connect(d / DB_NAME)
+        for version, sql in files[:upto]:
+            conn.executescript(sql)
+            conn.execute(f"PRAGMA user_version = {version}")
+        conn.close()
+        s = SQLiteStore(d)
+        await s.open()
+        q = new_queue()
+        await s.create_queue(q)
+        assert await s.queue_by_rid(q.rid) == q
+        await s.close()
+
+
+async def test_database_file_is_private(store: SQLiteStore) -> None:
+    """The database is created with mode 0600 (no group or other access)."""
+    mode = stat.S_IMODE(store.path.stat().st_mode)
+    assert mode & 0o077 == 0
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
+async def test_unwritable_data_dir(tmp_path: Path) -> None:
+    """A data directory that cannot be created or written raises StoreError."""
+    ro = tmp_path / "ro"
+    ro.mkdir(mode=0o500)
+    with pytest.raises(StoreError):
+        await SQLiteStore(ro / "data").open()
+
+
+async def test_file_in_place_of_data_dir(tmp_path: Path) -> None:
+    """A regular file where the data directory should be raises StoreError."""
+    f = tmp_path / "file"
+    f.write_text("x")
+    with pytest.raises(StoreError):
+        await SQLiteStore(f).open()
+
+
+async def test_read_stats_while_open(store: SQLiteStore) -> None:
+    """read_stats reads counts from another connection while the store is open."""
+    q = new_queue()
+    await store.create_queue(q)
+    await store.add_message(q.rid, os.urandom(16), 1, b"x", 10)
+    st = read_stats(store.data_dir)
+    assert (st.queues, st.messages) == (1, 1)
+    with pytest.raises(StoreError):
+        read_stats(store.data_dir / "nowhere")
