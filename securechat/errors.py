@@ -14,10 +14,16 @@
     ├── InvalidInput                a value given by the user is out of range or malformed
     │   └── InvalidInvite           an invite link or relay address that cannot be used
     ├── NotFound                    a record (note, revision, disclosure) does not exist
+    ├── RelayUnavailable            the relay cannot be reached (or the connection dropped) in time
     ├── ExportError                 exports of counselor records
     │   ├── ExportUnreadable        an encrypted export: wrong passphrase or damaged file
     │   └── PlaintextExportRefused  a plain-text export was not explicitly requested
-    └── StorageError                the encrypted database refused an operation
+    ├── StorageError                the encrypted database refused an operation
+    └── ConversationError           something about one conversation
+        ├── ConsentRequired         no consent on record for the current disclosure version
+        ├── ConversationClosed      consent was withdrawn or the conversation ended
+        ├── IdentityKeyChanged      the peer's identity key changed: confirm it before sending
+        └── InvalidPublication      a counselor's publication fails its signature or key check
 
 Every message is a fixed sentence, safe to show to a person and to log: never a passphrase,
 key, note text, message text or path fragment chosen by an attacker. The UI maps the classes
@@ -27,12 +33,17 @@ to translated text in one place; the CLI prints `str(exc)`.
 from __future__ import annotations
 
 __all__ = [
+    "ConsentRequired",
+    "ConversationClosed",
+    "ConversationError",
     "CorruptProfile",
     "ExportError",
     "ExportUnreadable",
+    "IdentityKeyChanged",
     "InvalidInput",
     "InvalidInvite",
     "InvalidProfileName",
+    "InvalidPublication",
     "KeyringUnavailable",
     "NotFound",
     "NotRemembered",
@@ -41,6 +52,7 @@ __all__ = [
     "ProfileExists",
     "ProfileLocked",
     "ProfileNotFound",
+    "RelayUnavailable",
     "SecureChatError",
     "StorageError",
     "UnsupportedSchema",
@@ -145,6 +157,15 @@ class NotFound(SecureChatError):
     default_message = "The record was not found."
 
 
+class RelayUnavailable(SecureChatError):
+    """The relay could not be reached, or the connection dropped, before the deadline."""
+
+    default_message = (
+        "The relay cannot be reached right now. Your messages are kept and will be sent "
+        "when the connection is back."
+    )
+
+
 class ExportError(SecureChatError):
     """An export of counselor records failed."""
 
@@ -170,3 +191,42 @@ class StorageError(SecureChatError):
     """The encrypted database refused an operation (disk full, locked, read-only)."""
 
     default_message = "The encrypted database could not complete the operation."
+
+
+class ConversationError(SecureChatError):
+    """Something about one conversation prevents the operation."""
+
+    default_message = "This conversation cannot be used for that right now."
+
+
+class ConsentRequired(ConversationError):
+    """No consent is on record for the counselor's current disclosure: nothing was sent."""
+
+    default_message = (
+        "Consent to the counselor's current disclosure is needed before messages can be sent. "
+        "Nothing was sent."
+    )
+
+
+class ConversationClosed(ConversationError):
+    """Consent was withdrawn or the conversation ended: nothing more can be sent."""
+
+    default_message = "This conversation has ended (consent was withdrawn). Nothing was sent."
+
+
+class IdentityKeyChanged(ConversationError):
+    """The peer's identity key changed; sending waits until the person confirms the change."""
+
+    default_message = (
+        "The other person's security key has changed. Compare the safety number and confirm "
+        "the change before sending. Nothing was sent."
+    )
+
+
+class InvalidPublication(ConversationError):
+    """The counselor's publication is not signed by the key in the invite, or is damaged."""
+
+    default_message = (
+        "The counselor's published profile could not be verified. It may have been tampered "
+        "with. Nothing was sent; ask the counselor for a new invite."
+    )

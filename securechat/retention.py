@@ -63,7 +63,7 @@ def purge_expired(store: Store, *, now: int | None = None) -> int:
     with store.transaction() as conn:
         cur = conn.execute(
             "DELETE FROM messages WHERE created_at < ? "
-            "AND message_id NOT IN (SELECT message_id FROM outbox)",
+            "AND message_id NOT IN (SELECT message_id FROM outbox WHERE message_id IS NOT NULL)",
             (cutoff,),
         )
         return int(cur.rowcount)

@@ -176,7 +176,70 @@ _V3_NOTES = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_DISCLOSURE, _V3_NOTES)
+_V4_CONVERSATIONS = Migration(
+    4,
+    "conversations: queues, sessions, consent state; link outbox; de-duplication; intake",
+    (
+        # One Double Ratchet session per conversation (replaces the unused per-contact table).
+        "DROP TABLE ratchet_sessions",
+        "ALTER TABLE conversations ADD COLUMN our_role TEXT NOT NULL DEFAULT 'client'",
+        "ALTER TABLE conversations ADD COLUMN recv_sid BLOB",
+        "ALTER TABLE conversations ADD COLUMN send_key BLOB",
+        "ALTER TABLE conversations ADD COLUMN handshake BLOB",
+        "ALTER TABLE conversations ADD COLUMN session BLOB",
+        "ALTER TABLE conversations ADD COLUMN consent_version INTEGER",
+        "ALTER TABLE conversations ADD COLUMN consent_language TEXT",
+        "ALTER TABLE conversations ADD COLUMN consent_needed INTEGER",
+        "ALTER TABLE conversations ADD COLUMN invite_pid BLOB",
+        "ALTER TABLE conversations ADD COLUMN answered INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE conversations ADD COLUMN unread INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX conversations_recv ON conversations(recv_queue)",
+        "CREATE INDEX conversations_handshake ON conversations(handshake)",
+        "ALTER TABLE messages ADD COLUMN wire_id BLOB",
+        "ALTER TABLE messages ADD COLUMN tasks_done TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX messages_wire ON messages(conversation_id, wire_id)",
+        # The outbox now holds every envelope to send (messages, receipts, control), in order.
+        "DROP TABLE outbox",
+        """CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+            message_id TEXT REFERENCES messages(message_id) ON DELETE CASCADE,
+            relay_url TEXT NOT NULL,
+            sid BLOB NOT NULL,
+            sender_key BLOB,
+            envelope BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX outbox_relay ON outbox(relay_url, id)",
+        """CREATE TABLE processed (
+            digest BLOB PRIMARY KEY,
+            at INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE intake (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            relay_url TEXT NOT NULL,
+            pid BLOB,
+            publisher_key BLOB NOT NULL,
+            rid BLOB NOT NULL,
+            rkey BLOB NOT NULL,
+            sid BLOB NOT NULL,
+            prekeys BLOB NOT NULL,
+            published_version INTEGER,
+            published_at INTEGER
+        )""",
+        """CREATE TABLE invites (
+            invite_id TEXT PRIMARY KEY,
+            relay_url TEXT NOT NULL,
+            pid BLOB NOT NULL,
+            identity_key BLOB NOT NULL,
+            publication BLOB NOT NULL,
+            prekey BLOB,
+            created_at INTEGER NOT NULL
+        )""",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_DISCLOSURE, _V3_NOTES, _V4_CONVERSATIONS)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

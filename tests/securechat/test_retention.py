@@ -30,7 +30,8 @@ def _seed(profile: profiles.Profile) -> None:
             (mid, state, NOW - age_days * DAY),
         )
     conn.execute(
-        "INSERT INTO outbox(message_id, conversation_id, created_at) VALUES ('old-queued', 1, 0)"
+        "INSERT INTO outbox(message_id, conversation_id, relay_url, sid, envelope, created_at) "
+        "VALUES ('old-queued', 1, 'ws://127.0.0.1:1/ws', x'00', x'00', 0)"
     )
 
 

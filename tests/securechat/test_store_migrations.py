@@ -42,7 +42,9 @@ def test_fresh_database_reaches_latest(tmp_path: Path, key: SecretKey) -> None:
         "messages",
         "outbox",
         "consent_records",
-        "ratchet_sessions",
+        "processed",
+        "intake",
+        "invites",
         "settings",
         "counselor_profile",
         "disclosures",
@@ -93,12 +95,39 @@ def test_migration_3_upgrade_keeps_data(tmp_path: Path, key: SecretKey) -> None:
     store = Store.open(path, key, migrate_to=2)
     store.conn.execute("INSERT INTO disclosures VALUES (1, x'aa', '{}', 0)")
     store.close()
-    store = Store.open(path, key)
+    store = Store.open(path, key, migrate_to=3)
     assert store.schema_version() == 3
     assert store.conn.execute("SELECT count(*) FROM disclosures").fetchone()[0] == 1
     store.conn.execute("INSERT INTO notes_fts(rowid, body, note_id) VALUES (1, 'halo', 1)")
     hits = store.conn.execute("SELECT rowid FROM notes_fts WHERE notes_fts MATCH 'halo'")
     assert hits.fetchall() == [(1,)]
+    store.close()
+
+
+def test_migration_4_upgrade_keeps_data(tmp_path: Path, key: SecretKey) -> None:
+    """A version-3 database with a conversation and a message upgrades to 4, keeping both."""
+    path = tmp_path / "db"
+    store = Store.open(path, key, migrate_to=3)
+    conn = store.conn
+    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+    conn.execute(
+        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
+    )
+    conn.execute(
+        "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, body, "
+        "created_at) VALUES (1, 'm-1', 'in', 'received', x'00', 0)"
+    )
+    store.close()
+    store = Store.open(path, key)
+    assert store.schema_version() == 4
+    row = store.conn.execute("SELECT our_role, unread, session FROM conversations").fetchone()
+    assert tuple(row) == ("client", 0, None)
+    assert store.conn.execute("SELECT tasks_done FROM messages").fetchone()[0] == ""
+    store.conn.execute(
+        "INSERT INTO outbox(conversation_id, message_id, relay_url, sid, envelope, created_at) "
+        "VALUES (1, NULL, 'ws://127.0.0.1:1/ws', x'00', x'01', 0)"
+    )
+    assert "ratchet_sessions" not in _tables(store)
     store.close()
 
 

@@ -1,0 +1,221 @@
+"""The conversation engine without a network: first contact, consent gate, receipts, errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from crypto.envelope import Text
+from crypto.keys import IdentityKeyPair
+from securechat import api
+from securechat.conversations import Engine, SendRequest
+from securechat.disclosure import DisclosureBook
+from securechat.errors import (
+    ConsentRequired,
+    ConversationClosed,
+    IdentityKeyChanged,
+    InvalidInvite,
+    InvalidPublication,
+)
+from securechat.firstcontact import seal_listing
+from securechat.invite import Invite
+from tests.securechat.engine_helpers import (
+    RELAY,
+    FakeRelay,
+    first_contact,
+    make_profile,
+    publish,
+)
+
+
+def send(engine: Engine, conv: int, text: str) -> str:
+    req = SendRequest(conv, Text(text), api.MessageKind.TEXT, {"text": text})
+    engine.send_many([req])
+    if isinstance(req.result, BaseException):
+        raise req.result
+    assert isinstance(req.result, str)
+    return req.result
+
+
+def texts(engine: Engine, conv: int, outgoing: bool) -> list[str]:
+    return [
+        m.text
+        for m in engine.history(conv, 0, 100_000)
+        if m.outgoing == outgoing and m.kind is api.MessageKind.TEXT
+    ]
+
+
+def counts(engine: Engine) -> tuple[int, int, bytes | None]:
+    conn = engine._store.conn
+    messages = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+    outbox = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+    row = conn.execute("SELECT session FROM conversations ORDER BY id LIMIT 1").fetchone()
+    return int(messages), int(outbox), None if row is None else bytes(row[0])
+
+
+@pytest.fixture
+def pair(home: Path) -> tuple[Engine, Engine, FakeRelay]:
+    _, counselor = make_profile(home, "sari", "counselor")
+    _, client = make_profile(home, "ayu", "client")
+    return counselor, client, FakeRelay()
+
+
+def test_first_contact_then_messages_both_ways(pair: tuple[Engine, Engine, FakeRelay]) -> None:
+    """Consent, introduction and answer set up a conversation; texts flow in order both ways."""
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client, "first words")
+    assert texts(counselor, sc, outgoing=False) == ["first words"]
+    (view,) = client.conversations()
+    assert view.active and view.consent_version == 1 and view.consent_language == "en"
+    assert view.peer_name == "Sari Wulandari"
+    for i in range(20):
+        send(client, cc, f"c{i}")
+        send(counselor, sc, f"s{i}")
+    relay.flush(client)
+    relay.flush(counselor)
+    relay.deliver(counselor, batch=3)
+    relay.deliver(client, batch=5)
+    assert texts(counselor, sc, outgoing=False) == ["first words"] + [f"c{i}" for i in range(20)]
+    assert texts(client, cc, outgoing=False) == [f"s{i}" for i in range(20)]
+    # receipts come back: every outgoing text of the client is DELIVERED
+    relay.flush(counselor)
+    relay.deliver(client)
+    states = {m.state for m in client.history(cc, 0, 1000) if m.outgoing}
+    assert states == {api.DeliveryState.DELIVERED}
+    # both sides store both signatures of the consent record
+    for engine in (client, counselor):
+        row = engine._store.conn.execute(
+            "SELECT signed_record, countersignature FROM consent_records WHERE kind = 'given'"
+        ).fetchone()
+        assert row[0] and row[1]
+    assert client.safety_number(cc).digits == counselor.safety_number(sc).digits
+
+
+def test_redelivered_envelope_is_stored_once(pair: tuple[Engine, Engine, FakeRelay]) -> None:
+    """A batch delivered twice (the ack was lost) is de-duplicated before decryption."""
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    send(client, cc, "once")
+    items = client.pending(RELAY, 10)
+    rid, _ = relay.queues[items[0].sid]
+    batch = [(rid, i.envelope) for i in items]
+    counselor.receive(batch)
+    counselor.receive(batch)
+    assert texts(counselor, sc, outgoing=False).count("once") == 1
+
+
+def test_send_before_consent_is_refused_and_changes_nothing(
+    pair: tuple[Engine, Engine, FakeRelay],
+) -> None:
+    """A new disclosure version requires consent again: send raises, nothing is written."""
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    DisclosureBook(counselor._store).edit("en", "A new disclosure text.")
+    publish(relay, counselor)  # a new version: consent requests go to active conversations
+    relay.flush(counselor)
+    events = relay.deliver(client)
+    assert api.ConsentRequired(str(cc), 2) in events
+    before = counts(client)
+    with pytest.raises(ConsentRequired):
+        send(client, cc, "must not leave")
+    assert counts(client) == before
+    # consenting again (inside the conversation) lifts the gate
+    invite_id, listing, _ = client.save_invite(
+        Invite(RELAY, b"P" * 16, counselor.identity.to_bytes()),
+        relay.publication[0],
+        None,  # type: ignore[index]
+    )
+    disclosure = listing.publication.disclosure("en")
+    assert disclosure is not None and disclosure.version == 2
+    client.reconsent(cc, "en", disclosure)
+    send(client, cc, "after consent")
+    relay.flush(client)
+    relay.deliver(counselor)
+    assert "after consent" in texts(counselor, sc, outgoing=False)
+
+
+def test_withdraw_ends_both_sides(pair: tuple[Engine, Engine, FakeRelay]) -> None:
+    """Withdrawal is recorded, reaches the peer, and refuses further sends on both sides."""
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    events = client.withdraw(cc)
+    assert events == [api.ConsentWithdrawn(str(cc), by_peer=False)]
+    relay.flush(client)
+    assert api.ConsentWithdrawn(str(sc), by_peer=True) in relay.deliver(counselor)
+    for engine, conv in ((client, cc), (counselor, sc)):
+        with pytest.raises(ConversationClosed):
+            send(engine, conv, "no")
+        assert not engine.conversations()[0].active
+
+
+def test_changed_identity_key_blocks_sending(pair: tuple[Engine, Engine, FakeRelay]) -> None:
+    """Re-opening the invite address with another identity key blocks sending until confirmed."""
+    counselor, client, relay = pair
+    cc, _ = first_contact(relay, counselor, client)
+    _, impostor = make_profile(Path(str(counselor._store.path.parents[2])), "imp", "counselor")
+    invite = publish(relay, impostor)  # same relay, same publication address, another key
+    assert relay.publication is not None
+    publication = relay.publication[0]
+    _, _, events = client.save_invite(invite, publication, None)
+    assert events == [api.SafetyNumberChanged(str(cc))]
+    assert client.conversations()[0].blocked_by_key_change
+    before = counts(client)
+    with pytest.raises(IdentityKeyChanged):
+        send(client, cc, "blocked")
+    assert counts(client) == before
+    client.confirm_key_change(cc)
+    send(client, cc, "confirmed")
+
+
+def test_bad_publication_is_refused(pair: tuple[Engine, Engine, FakeRelay]) -> None:
+    """A listing with a bad signature, or under another key than the invite's, is refused."""
+    counselor, client, relay = pair
+    invite = publish(relay, counselor)
+    assert relay.publication is not None
+    blob = relay.publication[0]
+    tampered = bytearray(blob)
+    tampered[-10] ^= 1
+    with pytest.raises(InvalidPublication):
+        client.save_invite(invite, bytes(tampered), None)
+    other = Invite(RELAY, invite.publication, IdentityKeyPair.generate().public.to_bytes())
+    with pytest.raises(InvalidPublication):
+        client.save_invite(other, blob, None)
+    with pytest.raises(InvalidInvite):
+        client.save_invite(Invite(RELAY, invite.publication, b"\xff" * 32), blob, None)
+    # the intake sid is bound by the identity's signature: a relay cannot swap it
+    _, publication, _, _ = msgpack.unpackb(blob)
+    forged = seal_listing(IdentityKeyPair.generate(), publication, os.urandom(16))
+    with pytest.raises(InvalidPublication):
+        client.save_invite(invite, forged, None)
+    assert client._store.conn.execute("SELECT count(*) FROM invites").fetchone()[0] == 0
+
+
+def test_summary_tasks_and_referral(pair: tuple[Engine, Engine, FakeRelay]) -> None:
+    """A session summary arrives with tasks the client can tick; a referral carries 112."""
+    from crypto.envelope import Control, ControlAction, SessionSummary
+    from securechat.conversations import referral_text
+
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    summary = SessionSummary(("sleep matters",), ("walk daily", "write a diary"))
+    req = SendRequest(
+        sc,
+        summary,
+        api.MessageKind.SUMMARY,
+        {"key_points": ["sleep matters"], "tasks": ["walk daily", "write a diary"]},
+    )
+    text = referral_text("ID", "en")
+    ref = SendRequest(
+        sc, Control(ControlAction.REFERRAL, text), api.MessageKind.REFERRAL, {"text": text}
+    )
+    counselor.send_many([req, ref])
+    relay.flush(counselor)
+    relay.deliver(client)
+    got = [m for m in client.history(cc, 0, 100) if not m.outgoing]
+    assert got[0].summary == api.SessionSummary(("sleep matters",), ("walk daily", "write a diary"))
+    client.set_task_done(got[0].message_id, 1, True)
+    assert client.history(cc, 0, 100)[-2].tasks_done == (False, True)
+    assert got[1].kind is api.MessageKind.REFERRAL and "112" in got[1].text and "119" in got[1].text
