@@ -69,7 +69,9 @@ def test_first_contact_then_messages_both_ways(pair: tuple[Engine, Engine, FakeR
     cc, sc = first_contact(relay, counselor, client, "first words")
     assert texts(counselor, sc, outgoing=False) == ["first words"]
     (view,) = client.conversations()
-    assert view.active and view.consent_version == 1 and view.consent_language == "en"
+    assert view.active
+    assert view.consent_version == 1
+    assert view.consent_language == "en"
     assert view.peer_name == "Sari Wulandari"
     for i in range(20):
         send(client, cc, f"c{i}")
@@ -90,7 +92,8 @@ def test_first_contact_then_messages_both_ways(pair: tuple[Engine, Engine, FakeR
         row = engine._store.conn.execute(
             "SELECT signed_record, countersignature FROM consent_records WHERE kind = 'given'"
         ).fetchone()
-        assert row[0] and row[1]
+        assert row[0]
+        assert row[1]
     assert client.safety_number(cc).digits == counselor.safety_number(sc).digits
 
 
@@ -123,13 +126,14 @@ def test_send_before_consent_is_refused_and_changes_nothing(
         send(client, cc, "must not leave")
     assert counts(client) == before
     # consenting again (inside the conversation) lifts the gate
-    invite_id, listing, _ = client.save_invite(
+    _invite_id, listing, _ = client.save_invite(
         Invite(RELAY, b"P" * 16, counselor.identity.to_bytes()),
         relay.publication[0],
         None,  # type: ignore[index]
     )
     disclosure = listing.publication.disclosure("en")
-    assert disclosure is not None and disclosure.version == 2
+    assert disclosure is not None
+    assert disclosure.version == 2
     client.reconsent(cc, "en", disclosure)
     send(client, cc, "after consent")
     relay.flush(client)
@@ -218,4 +222,6 @@ def test_summary_tasks_and_referral(pair: tuple[Engine, Engine, FakeRelay]) -> N
     assert got[0].summary == api.SessionSummary(("sleep matters",), ("walk daily", "write a diary"))
     client.set_task_done(got[0].message_id, 1, True)
     assert client.history(cc, 0, 100)[-2].tasks_done == (False, True)
-    assert got[1].kind is api.MessageKind.REFERRAL and "112" in got[1].text and "119" in got[1].text
+    assert got[1].kind is api.MessageKind.REFERRAL
+    assert "112" in got[1].text
+    assert "119" in got[1].text
