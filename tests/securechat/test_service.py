@@ -1,0 +1,125 @@
+"""The asyncio `Service` against an in-process relay: first contact, messaging, events, errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from relay.server import RelayServer
+from securechat import api
+from securechat.errors import (
+    InvalidPublication,
+    NotFound,
+    ProfileLocked,
+    RelayUnavailable,
+    WrongPassphrase,
+)
+from securechat.invite import Invite
+from securechat.service import Service
+from tests.relay.conftest import relay_test_config, ws_url
+from tests.securechat.conftest import PASSPHRASE, fast_kdf
+
+
+@pytest.fixture
+async def relay(tmp_path: Path) -> AsyncIterator[RelayServer]:
+    server = RelayServer(relay_test_config(tmp_path / "relay"))
+    await server.start()
+    yield server
+    await server.close()
+
+
+async def wait_for(cond, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not await cond():
+            await asyncio.sleep(0.02)
+
+
+async def make(tmp_path: Path, who: str, role: api.Role) -> Service:
+    service = Service(tmp_path / who, kdf=fast_kdf())
+    await service.create_profile(who.title(), role, PASSPHRASE)
+    return service
+
+
+async def test_service_first_contact_and_messages(tmp_path: Path, relay: RelayServer) -> None:
+    """publish → open (sends nothing) → consent → texts both ways, with receipts and events."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    events = client.events()
+    try:
+        invite = await counselor.publish(ws_url(relay))
+        view = await client.open_invite(invite)
+        assert view.counselor_name == "Sari"
+        assert {d.language for d in view.disclosures} == {"en", "id"}
+        assert await client.conversations() == []
+        cid = await client.consent(view.invite_id, "id", "Halo, saya butuh bantuan")
+        assert await anext(events) == api.ConversationStarted(cid)
+
+        async def counselor_has_it() -> bool:
+            return len(await counselor.conversations()) == 1
+
+        await wait_for(counselor_has_it)
+        (sview,) = await counselor.conversations()
+        sid = sview.conversation_id
+
+        async def client_active() -> bool:
+            return (await client.conversations())[0].active and (await client.history(cid, 0, 10))[
+                0
+            ].state is api.DeliveryState.DELIVERED
+
+        await wait_for(client_active)
+        for i in range(30):
+            await client.send_text(cid, f"c{i}")
+        await asyncio.gather(*(counselor.send_text(sid, f"s{i}") for i in range(30)))
+
+        async def all_arrived() -> bool:
+            a = [m.text for m in await counselor.history(sid, 0, 1000) if not m.outgoing]
+            b = [m.text for m in await client.history(cid, 0, 1000) if not m.outgoing]
+            return len(a) == 31 and len(b) == 30
+
+        await wait_for(all_arrived)
+        got = [m.text for m in await counselor.history(sid, 0, 1000) if not m.outgoing]
+        assert got == ["Halo, saya butuh bantuan"] + [f"c{i}" for i in range(30)]
+        got = [m.text for m in await client.history(cid, 0, 1000) if not m.outgoing]
+        assert got == [f"s{i}" for i in range(30)]
+        a = await client.safety_number(cid)
+        b = await counselor.safety_number(sid)
+        assert a.digits == b.digits
+        assert len(a.digits) == 60
+    finally:
+        await events.aclose()
+        await client.close()
+        await counselor.close()
+
+
+async def test_errors_are_specific(tmp_path: Path, relay: RelayServer) -> None:
+    """Wrong passphrase, locked profile, bad publication and an unreachable relay: clear errors."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        invite = Invite.parse(await counselor.publish(ws_url(relay)))
+        other = await make(tmp_path, "imp", api.Role.COUNSELOR)
+        other_invite = Invite.parse(await other.publish(ws_url(relay)))
+        await other.close()
+        # the invite pins one key; the publication at that address is signed by another
+        mixed = Invite(invite.relay_url, other_invite.publication, invite.identity_key)
+        with pytest.raises(InvalidPublication):
+            await client.open_invite(mixed.to_uri())
+        with pytest.raises(NotFound):
+            await client.send_text("99", "x")
+        dead = Invite("ws://127.0.0.1:9/ws", invite.publication, invite.identity_key)
+        with pytest.raises(RelayUnavailable):
+            await client.open_invite(dead.to_uri())
+        name = (await client.list_profiles())[0].name
+        await client.lock()
+        with pytest.raises(ProfileLocked):
+            await client.conversations()
+        with pytest.raises(WrongPassphrase):
+            await client.unlock(name, "not the passphrase")
+        await client.unlock(name, PASSPHRASE)
+        assert await client.conversations() == []
+    finally:
+        await client.close()
+        await counselor.close()
