@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -162,12 +162,12 @@ class Service:
             for queue in self._subscribers:
                 queue.put_nowait(event)
 
-    def events(self) -> AsyncIterator[api.Event]:
+    def events(self) -> AsyncGenerator[api.Event, None]:
         """Every event from now on, in order, until the iterator is closed."""
         queue: asyncio.Queue[api.Event] = asyncio.Queue()
         self._subscribers.append(queue)
 
-        async def iterate() -> AsyncIterator[api.Event]:
+        async def iterate() -> AsyncGenerator[api.Event, None]:
             try:
                 while True:
                     yield await queue.get()

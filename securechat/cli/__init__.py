@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
-from securechat.cli import cmd_disclosure, cmd_notes, cmd_profiles
+from securechat.cli import cmd_chat, cmd_disclosure, cmd_notes, cmd_profiles
 from securechat.cli.common import Context
 from securechat.errors import CorruptProfile, SecureChatError, WrongPassphrase
 from securechat.store.db import DatabaseError
@@ -34,14 +34,14 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INTERNAL = 70
 
-_GROUPS: tuple[ModuleType, ...] = (cmd_profiles, cmd_notes, cmd_disclosure)
+_GROUPS: tuple[ModuleType, ...] = (cmd_profiles, cmd_chat, cmd_notes, cmd_disclosure)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The full argument parser."""
     parser = argparse.ArgumentParser(
         prog="securechat-cli",
-        description="securechat without a window: profiles, counselor notes, disclosure.",
+        description="securechat without a window: profiles, conversations, notes, disclosure.",
     )
     parser.add_argument("--home", type=Path, help="data folder (default: $SECURECHAT_HOME)")
     parser.add_argument("--json", action="store_true", help="one JSON object per output line")

@@ -1,0 +1,114 @@
+"""The self-hoster's walkthrough with the CLI alone: a relay process and two profiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.relay.conftest import RelayProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+PASS = "sandi yang panjang sekali"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(home: Path, *args: str) -> list[dict[str, Any]]:
+    """Run `securechat-cli --json ...` as a subprocess; return its JSON lines."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECURECHAT_HOME": str(home),
+        "SECURECHAT_INSECURE_TEST_KDF": "1",
+        "SECURECHAT_PASSPHRASE": PASS,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "HOME": str(home.parent),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "securechat.cli", "--json", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def cli_fails(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECURECHAT_HOME": str(home),
+        "SECURECHAT_PASSPHRASE": PASS,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "securechat.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+async def test_cli_walkthrough(tmp_path: Path) -> None:
+    """init twice, publish, open, consent, send, sync, history; safety numbers agree on both sides."""
+    relay = await RelayProcess(tmp_path / "relay", "--port", str(free_port())).start()
+    sari, ayu = tmp_path / "sari", tmp_path / "ayu"
+    try:
+        cli(sari, "init", "--role", "counselor", "--name", "Sari Wulandari")
+        cli(ayu, "init", "--role", "client", "--name", "Ayu")
+        (published,) = cli(sari, "publish", "--relay", relay.url)
+        invite = published["invite"]
+        assert invite.startswith("securechat:invite?")
+
+        (shown,) = cli(ayu, "open", invite)
+        assert shown["counselor"] == "Sari Wulandari"
+        assert {d["language"] for d in shown["disclosures"]} == {"en", "id"}
+        assert cli(ayu, "conversations") == []  # opening sent nothing
+
+        (consented,) = cli(ayu, "consent", invite, "--language", "id", "--message", "Halo")
+        ayu_conv = consented["conversation"]
+        cli(ayu, "send", ayu_conv, "Saya sulit tidur")  # offline: queued
+        cli(ayu, "sync")
+        got = cli(sari, "sync")
+        assert [m["text"] for m in got] == ["Halo", "Saya sulit tidur"]
+        sari_conv = got[0]["conversation"]
+        cli(sari, "send", sari_conv, "Terima kasih sudah menulis")
+        cli(sari, "sync")
+        got = cli(ayu, "sync")
+        assert [m["text"] for m in got] == ["Terima kasih sudah menulis"]
+
+        history = cli(ayu, "history", ayu_conv)
+        assert [(m["outgoing"], m["text"]) for m in history] == [
+            (True, "Halo"),
+            (True, "Saya sulit tidur"),
+            (False, "Terima kasih sudah menulis"),
+        ]
+        (a,) = cli(ayu, "safety-number", ayu_conv)
+        (b,) = cli(sari, "safety-number", sari_conv)
+        assert a["safety_number"] == b["safety_number"]
+        assert len(a["safety_number"]) == 60
+
+        (w,) = cli(ayu, "withdraw", ayu_conv)
+        assert w["event"] == "withdrawn"
+        failed = cli_fails(ayu, "send", ayu_conv, "after")
+        assert failed.returncode == 1
+        assert "ended" in failed.stderr
+        assert "Traceback" not in failed.stderr
+    finally:
+        await relay.terminate()
