@@ -26,9 +26,9 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import msgpack
 from nacl.signing import SigningKey
@@ -63,6 +63,27 @@ __all__ = ["Service"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+P = ParamSpec("P")
+S = TypeVar("S", bound="Service")
+
+
+def _guarded(
+    fn: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
+    """Turn a database failure inside a command into `StorageError` (safe message)."""
+
+    async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(self, *args, **kwargs)
+        except DatabaseError as exc:
+            log.debug("a database operation failed")
+            raise StorageError() from exc
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__qualname__ = fn.__qualname__
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
 
 _RELAY_TIMEOUT = 10.0
 _SETTINGS = {
@@ -313,6 +334,7 @@ class Service:
             self._profile.lock()
         self._profile, self._engine = None, None
 
+    @_guarded
     async def change_passphrase(self, old: str, new: str) -> None:
         """Check `old`, then re-key the database under `new` (crash-safe)."""
         profile = self._profile_or_raise()
@@ -390,6 +412,7 @@ class Service:
         rid, sid = await self._relay(url, make)
         return rid, rkey, QueueAddress(sid, bytes(skey))
 
+    @_guarded
     async def sync(self, timeout: float = 30.0) -> None:
         """Connect if needed, flush the outbox, receive what is waiting (and acknowledge)."""
         engine = self._engine_or_raise()
@@ -409,6 +432,7 @@ class Service:
 
     # ------------------------------------------------------------------ counselor
 
+    @_guarded
     async def publish(self, relay_url: str, *, directory: bool = False) -> str:
         """Create the intake queue (first time), sign and publish; return the invite."""
         profile = self._profile_or_raise()
@@ -461,12 +485,14 @@ class Service:
         link.kick()
         return Invite(url, pid, engine.identity.to_bytes()).to_uri()
 
+    @_guarded
     async def disclosures(self) -> Sequence[api.DisclosureView]:
         """The current disclosure, one view per language."""
         book = DisclosureBook(self._profile_or_raise().store)
         current = book.ensure_default()
         return [_disclosure_view(lang, current.version, current.texts[lang]) for lang in LANGUAGES]
 
+    @_guarded
     async def edit_disclosure(self, language: str, text: str) -> api.DisclosureView:
         """Replace one language's text (a new version); republish if already published."""
         profile = self._profile_or_raise()
@@ -505,6 +531,7 @@ class Service:
                 continue
         return out
 
+    @_guarded
     async def open_invite(self, invite: str) -> api.InviteView:
         """Fetch and verify the counselor's publication; sends nothing."""
         engine = self._engine_or_raise()
@@ -531,6 +558,7 @@ class Service:
             ),
         )
 
+    @_guarded
     async def consent(self, invite_id: str, language: str, first_message: str) -> str:
         """Sign consent to the shown disclosure and make first contact (or, for a counselor
         already in a conversation that asks for consent again, consent inside it)."""
@@ -571,6 +599,7 @@ class Service:
         if link is not None:
             link.kick()
 
+    @_guarded
     async def withdraw_consent(self, conversation_id: str) -> None:
         """Withdraw consent: recorded, told to the peer, the conversation ends on both sides."""
         engine = self._engine_or_raise()
@@ -580,6 +609,7 @@ class Service:
 
     # ------------------------------------------------------------------ conversations
 
+    @_guarded
     async def conversations(self) -> Sequence[api.ConversationView]:
         return self._engine_or_raise().conversations()
 
@@ -621,6 +651,7 @@ class Service:
             self._flush_sends()
             await asyncio.sleep(0)
 
+    @_guarded
     async def send_text(self, conversation_id: str, text: str) -> str:
         """Encrypt and queue a text; returns its message id once stored (works offline)."""
         if not text:
@@ -629,6 +660,7 @@ class Service:
             SendRequest(_conv_id(conversation_id), Text(text), api.MessageKind.TEXT, {"text": text})
         )
 
+    @_guarded
     async def send_summary(self, conversation_id: str, summary: api.SessionSummary) -> str:
         """Send a session summary with key points and tasks."""
         payload: Payload = SessionSummary(tuple(summary.key_points), tuple(summary.tasks))
@@ -641,6 +673,7 @@ class Service:
             )
         )
 
+    @_guarded
     async def send_referral(self, conversation_id: str, language: str) -> str:
         """Send a crisis referral with the emergency numbers of the profile's region."""
         if language not in LANGUAGES:
@@ -656,23 +689,29 @@ class Service:
             )
         )
 
+    @_guarded
     async def set_task_done(self, message_id: str, index: int, done: bool) -> None:
         self._engine_or_raise().set_task_done(message_id, index, done)
 
+    @_guarded
     async def message_count(self, conversation_id: str) -> int:
         return self._engine_or_raise().message_count(_conv_id(conversation_id))
 
+    @_guarded
     async def history(
         self, conversation_id: str, offset: int, limit: int
     ) -> Sequence[api.MessageView]:
         return self._engine_or_raise().history(_conv_id(conversation_id), offset, limit)
 
+    @_guarded
     async def safety_number(self, conversation_id: str) -> api.SafetyNumberView:
         return self._engine_or_raise().safety_number(_conv_id(conversation_id))
 
+    @_guarded
     async def mark_verified(self, conversation_id: str) -> None:
         self._engine_or_raise().mark_verified(_conv_id(conversation_id))
 
+    @_guarded
     async def confirm_key_change(self, conversation_id: str) -> None:
         self._engine_or_raise().confirm_key_change(_conv_id(conversation_id))
 
@@ -701,6 +740,7 @@ class Service:
             revision=note.revision,
         )
 
+    @_guarded
     async def notes(self, conversation_id: str) -> Sequence[api.NoteView]:
         book = NoteBook(self._profile_or_raise().store)
         contact = self._contact_of(conversation_id)
@@ -709,6 +749,7 @@ class Service:
             for n in book.list_notes(contact_id=contact)
         ]
 
+    @_guarded
     async def save_note(
         self,
         conversation_id: str,
@@ -729,6 +770,7 @@ class Service:
             note = book.edit(nid, dict(sections))
         return self._note_view(conversation_id, note)
 
+    @_guarded
     async def search_notes(self, query: str) -> Sequence[api.NoteView]:
         store = self._profile_or_raise().store
         book = NoteBook(store)
@@ -744,6 +786,7 @@ class Service:
 
     # ------------------------------------------------------------------ settings
 
+    @_guarded
     async def settings(self) -> api.SettingsView:
         profile = self._profile_or_raise()
         store = profile.store
@@ -761,6 +804,7 @@ class Service:
             region=store.get_setting(_SETTINGS["region"]) or "ID",
         )
 
+    @_guarded
     async def update_settings(self, settings: api.SettingsView) -> api.SettingsView:
         profile = self._profile_or_raise()
         store = profile.store

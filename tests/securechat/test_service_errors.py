@@ -1,0 +1,89 @@
+"""Error cases of the service: each a specific error with a safe message, nothing half-written."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from securechat import api, profiles
+from securechat.errors import (
+    ConsentRequired,
+    CorruptProfile,
+    InvalidInput,
+    ProfileLocked,
+    WrongPassphrase,
+)
+from securechat.service import Service
+from tests.securechat.conftest import PASSPHRASE, fast_kdf, snapshot
+
+
+async def make(home: Path) -> Service:
+    service = Service(home, kdf=fast_kdf(), autoconnect=False)
+    await service.create_profile("Ayu", api.Role.CLIENT, PASSPHRASE)
+    return service
+
+
+async def test_wrong_passphrase_changes_nothing(tmp_path: Path) -> None:
+    """A wrong passphrase raises WrongPassphrase and leaves every file byte-for-byte as it was."""
+    service = await make(tmp_path)
+    await service.close()
+    before = snapshot(tmp_path)
+    with pytest.raises(WrongPassphrase) as info:
+        await service.unlock("Ayu", "wrong")
+    assert "wrong" not in str(info.value)
+    assert snapshot(tmp_path) == before
+    with pytest.raises(ProfileLocked):
+        await service.conversations()
+
+
+async def test_corrupt_database_is_reported(tmp_path: Path) -> None:
+    """A damaged database file raises CorruptProfile, not a raw sqlcipher error."""
+    service = await make(tmp_path)
+    await service.close()
+    db = profiles.profile_dir("Ayu", tmp_path) / profiles.DB_FILE
+    data = bytearray(db.read_bytes())
+    data[:4096] = os.urandom(4096)  # the first page: header and schema
+    db.write_bytes(bytes(data))
+    with pytest.raises(CorruptProfile) as info:
+        await service.unlock("Ayu", PASSPHRASE)
+    assert str(info.value) == CorruptProfile.default_message
+
+
+async def test_send_without_consent_or_conversation(tmp_path: Path) -> None:
+    """Unknown conversations, empty texts and bad referral languages are refused cleanly."""
+    service = await make(tmp_path)
+    try:
+        with pytest.raises(InvalidInput):
+            await service.send_text("1", "")
+        with pytest.raises(InvalidInput):
+            await service.send_referral("1", "fr")
+        with pytest.raises(InvalidInput):
+            await service.publish("ws://127.0.0.1:9/ws")  # a client cannot publish
+        assert issubclass(ConsentRequired, Exception)
+    finally:
+        await service.close()
+
+
+async def test_events_and_settings(tmp_path: Path) -> None:
+    """Settings round-trip (retention, region); lock emits ProfileLocked to every listener."""
+    service = await make(tmp_path)
+    events = service.events()
+    current = await service.settings()
+    updated = await service.update_settings(
+        api.SettingsView(
+            relay_url="",
+            language="en",
+            auto_lock_minutes=5,
+            retention_days=30,
+            remember_on_device=False,
+            region="SG",
+        )
+    )
+    assert current.region == "ID"
+    assert (updated.retention_days, updated.region, updated.language) == (30, "SG", "en")
+    await service.lock("auto-lock")
+    assert await anext(events) == api.ProfileLocked("auto-lock")
+    await events.aclose()
+    assert "redacted" in repr(service)
