@@ -14,6 +14,7 @@
     ├── InvalidInput                a value given by the user is out of range or malformed
     │   └── InvalidInvite           an invite link or relay address that cannot be used
     ├── NotFound                    a record (note, revision, disclosure) does not exist
+    ├── RelayUnavailable            the relay cannot be reached (or the connection dropped) in time
     ├── ExportError                 exports of counselor records
     │   ├── ExportUnreadable        an encrypted export: wrong passphrase or damaged file
     │   └── PlaintextExportRefused  a plain-text export was not explicitly requested
@@ -41,6 +42,7 @@ __all__ = [
     "ProfileExists",
     "ProfileLocked",
     "ProfileNotFound",
+    "RelayUnavailable",
     "SecureChatError",
     "StorageError",
     "UnsupportedSchema",
@@ -143,6 +145,15 @@ class NotFound(SecureChatError):
     """The record asked for does not exist."""
 
     default_message = "The record was not found."
+
+
+class RelayUnavailable(SecureChatError):
+    """The relay could not be reached, or the connection dropped, before the deadline."""
+
+    default_message = (
+        "The relay cannot be reached right now. Your messages are kept and will be sent "
+        "when the connection is back."
+    )
 
 
 class ExportError(SecureChatError):
