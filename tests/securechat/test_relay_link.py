@@ -91,11 +91,14 @@ class MemoryOutbox:
         self.refusals.append((item_id, code))
         self.changed.set()
 
-    async def wait_empty(self, timeout: float = WAIT) -> None:
+    async def wait_for(self, cond: Callable[[], bool], timeout: float = WAIT) -> None:
         async with asyncio.timeout(timeout):
-            while self.items:
+            while not cond():
                 self.changed.clear()
                 await self.changed.wait()
+
+    async def wait_empty(self, timeout: float = WAIT) -> None:
+        await self.wait_for(lambda: not self.items, timeout)
 
 
 class RecordingRandom(random.Random):
@@ -313,6 +316,33 @@ async def test_refused_send_is_reported_and_does_not_block(
     assert outbox.sent_ids == [first, last]
     await inbox.wait_for(lambda: len(inbox.delivered) >= 2)
     assert [m.body for m in inbox.delivered] == [b"before", b"after"]
+
+
+async def test_quota_stops_the_flush_and_retries_in_order(
+    tmp_path: Path, make_link: LinkFactory
+) -> None:
+    """QUOTA holds back the rest of that queue's items (not others'); they go later, in order."""
+    proc = await RelayProcess(tmp_path / "data", env={"SECURECHAT_RELAY_QUEUE_QUOTA": "3"}).start()
+    try:
+        rid, sid, rkey = await new_queue(proc.url)
+        _other_rid, other_sid, _ = await new_queue(proc.url)
+        outbox = MemoryOutbox()
+        ids = [outbox.put(sid, f"q{i}".encode()) for i in range(6)]
+        other = outbox.put(other_sid, b"elsewhere")
+        await make_link(proc.url, MemoryInbox(), outbox)
+        await outbox.wait_for(lambda: len(outbox.sent_ids) == 4)
+        assert outbox.sent_ids == [*ids[:3], other]  # the full queue did not block the other
+        assert sorted(outbox.items) == ids[3:]  # held back, not refused
+        inbox = MemoryInbox()
+        receiver = await make_link(proc.url, inbox, MemoryOutbox())
+        receiver.subscribe(Subscription(rid, rkey))
+        await outbox.wait_empty()
+        await inbox.wait_for(lambda: len(inbox.delivered) >= 6)
+        assert outbox.sent_ids == [*ids[:3], other, *ids[3:]]
+        assert outbox.refusals == []
+        assert [m.body for m in inbox.delivered] == [f"q{i}".encode() for i in range(6)]
+    finally:
+        await proc.stop()
 
 
 async def test_stop_is_idempotent_and_leaves_no_tasks(
