@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -376,23 +377,52 @@ async def test_call_runs_one_off_commands_and_fails_cleanly_when_down(
         await link.call(lambda c: c.ping(), timeout=0.5)
 
 
-async def test_end_push_drops_the_subscription(relay: RelayProcess, make_link: LinkFactory) -> None:
-    """When another connection takes the queue, the link stays online and stops delivering it."""
-    rid, sid, rkey = await new_queue(relay.url)
-    inbox = MemoryInbox()
-    link = await make_link(relay.url, inbox, MemoryOutbox())
-    link.subscribe(Subscription(rid, rkey))
-    await link.wait_online(WAIT)
-    await link.wait_idle(WAIT)
-    async with await RelayClient.connect(relay.url) as thief:
-        await thief.subscribe(rid, rkey)
-        async with await RelayClient.connect(relay.url) as c:
-            await c.send(sid, b"for the thief")
-        push = await thief.next_push(timeout=WAIT)
-        assert getattr(push, "body", None) == b"for the thief"
+async def test_end_push_drops_the_subscription_until_subscribed_again(
+    tmp_path: Path, make_link: LinkFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """END keeps the link online but forgets the queue, even across reconnects, until re-subscribed."""
+    caplog.set_level(logging.DEBUG, logger="securechat")
+    relay = await RelayProcess(tmp_path / "data").start()
+    try:
+        rid, sid, rkey = await new_queue(relay.url)
+        inbox = MemoryInbox()
+        states: list[ConnectionState] = []
+        back_online = asyncio.Event()
+
+        def on_state(state: ConnectionState) -> None:
+            states.append(state)
+            if states.count(ConnectionState.ONLINE) >= 2:
+                back_online.set()
+
+        link = await make_link(relay.url, inbox, MemoryOutbox(), on_state=on_state)
+        link.subscribe(Subscription(rid, rkey))
+        await link.wait_online(WAIT)
         await link.wait_idle(WAIT)
-    assert link.state is ConnectionState.ONLINE
-    assert inbox.delivered == []
+        async with await RelayClient.connect(relay.url) as thief:
+            await thief.subscribe(rid, rkey)  # the link gets END
+            async with await RelayClient.connect(relay.url) as c:
+                await c.send(sid, b"taken")
+            push = await thief.next_push(timeout=WAIT)
+            assert getattr(push, "body", None) == b"taken"  # not acked: stays on the relay
+            await link.wait_idle(WAIT)
+            assert link.state is ConnectionState.ONLINE
+        # A reconnect does not bring the queue back.
+        await relay.terminate()
+        await relay.start(same_port=True)
+        async with asyncio.timeout(WAIT):
+            await back_online.wait()
+        await link.wait_idle(WAIT)
+        assert inbox.delivered == []
+        link.subscribe(Subscription(rid, rkey))
+        await inbox.wait_for(lambda: len(inbox.delivered) == 1)
+        assert inbox.delivered[0].body == b"taken"
+    finally:
+        await relay.stop()
+    logged = caplog.text
+    assert f":{relay.port}" not in logged
+    assert "127.0.0.1" not in logged
+    assert rid.hex() not in logged
+    assert "connected to the relay" in logged
 
 
 def test_reprs_are_redacted() -> None:
