@@ -151,6 +151,15 @@ async def new_queue(url: str) -> tuple[bytes, bytes, SigningKey]:
     return rid, sid, key
 
 
+async def assert_all_acked(url: str, rid: bytes, sid: bytes, rkey: SigningKey) -> None:
+    """The queue holds nothing un-acked: a marker sent now is the first thing pushed."""
+    async with await RelayClient.connect(url) as c:
+        await c.subscribe(rid, rkey)
+        await c.send(sid, b"marker")
+        push = await c.next_push(timeout=WAIT)
+        assert getattr(push, "body", None) == b"marker"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -181,10 +190,7 @@ async def test_messages_arrive_once_in_order_and_ack_after_deliver(
     assert len({m.mid for m in inbox.delivered}) == len(bodies)
     # Everything was acked: a fresh subscriber gets nothing.
     await receiver.stop()
-    async with await RelayClient.connect(relay.url) as c:
-        await c.subscribe(rid, rkey)
-        with pytest.raises(TimeoutError):
-            await c.next_push(timeout=0.5)
+    await assert_all_acked(relay.url, rid, sid, rkey)
 
 
 async def test_outbox_written_while_relay_down_is_sent_in_order(
@@ -362,6 +368,30 @@ async def test_stop_is_idempotent_and_leaves_no_tasks(
     assert leftover == [], leftover
     with pytest.raises(RelayUnavailable):
         await link.wait_idle(1.0)
+
+
+async def test_stop_waits_for_an_inflight_deliver_and_its_acks(
+    relay: RelayProcess, make_link: LinkFactory
+) -> None:
+    """`stop()` during a deliver lets it finish and acks the batch before closing."""
+    rid, sid, rkey = await new_queue(relay.url)
+    async with await RelayClient.connect(relay.url) as c:
+        await c.send(sid, b"in flight")
+    inbox = MemoryInbox()
+    inbox.block_after = 0
+    link = await make_link(relay.url, inbox, MemoryOutbox())
+    link.subscribe(Subscription(rid, rkey))
+    async with asyncio.timeout(WAIT):
+        await inbox.blocked.wait()
+    stopping = asyncio.create_task(link.stop())
+    await asyncio.wait({stopping}, timeout=0.3)
+    assert not stopping.done()  # still waiting for the deliver (it can never end before it)
+    assert inbox.gate is not None
+    inbox.gate.set()
+    async with asyncio.timeout(WAIT):
+        await stopping
+    assert [m.body for m in inbox.delivered] == [b"in flight"]
+    await assert_all_acked(relay.url, rid, sid, rkey)  # acked before the link closed
 
 
 async def test_call_runs_one_off_commands_and_fails_cleanly_when_down(
