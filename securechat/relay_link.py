@@ -18,6 +18,7 @@ Invariants
       flush goes on. An item may reach the relay twice (OK lost with the connection).
     * A relay that is down never crashes the link nor spins the CPU: every failed connect is
       followed by a delay drawn uniformly from [backoff_min, min(backoff_max, backoff_min * 2**n)].
+    * Every method runs on the event loop's thread (`kick` and `subscribe` included).
     * Logging: connection open and close at INFO without the URL; never URLs, queue ids, keys or
       bodies; everything else at DEBUG.
 """
@@ -172,7 +173,10 @@ class RelayLink:
         return self._state
 
     async def start(self) -> None:
-        """Start the background task that keeps the link connected; returns at once."""
+        """Start the background task that keeps the link connected; returns at once.
+
+        Calling it again is a no-op; a stopped link stays stopped (make a new one).
+        """
         if self._task is None and not self._stopping.is_set():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="relay-link")
 
