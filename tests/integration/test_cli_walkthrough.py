@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from tests.relay.conftest import RelayProcess
+from tests.relay_process import RelayProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "sandi yang panjang sekali"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cli(home: Path, *args: str) -> list[dict[str, Any]]:
@@ -67,7 +60,7 @@ def cli_fails(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 async def test_cli_walkthrough(tmp_path: Path) -> None:
     """init twice, publish, open, consent, send, sync, history; safety numbers agree on both sides."""
-    relay = await RelayProcess(tmp_path / "relay", "--port", str(free_port())).start()
+    relay = await RelayProcess(tmp_path / "relay").start()
     sari, ayu = tmp_path / "sari", tmp_path / "ayu"
     try:
         cli(sari, "init", "--role", "counselor", "--name", "Sari Wulandari")
@@ -112,3 +105,4 @@ async def test_cli_walkthrough(tmp_path: Path) -> None:
         assert "Traceback" not in failed.stderr
     finally:
         await relay.terminate()
+        await relay.stop()

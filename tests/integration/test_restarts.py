@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -12,17 +11,11 @@ import msgpack
 
 from securechat import api, profiles
 from securechat.service import Service
-from tests.relay.conftest import RelayProcess
+from tests.relay_process import RelayProcess
 from tests.securechat.conftest import PASSPHRASE, fast_kdf
 
 N = 500  # messages each way
 DOWN = 50  # of which written while the relay is down
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def wait_for(cond: Callable[[], Awaitable[bool]], timeout: float = 90.0) -> None:
@@ -83,7 +76,7 @@ def all_bytes(directory: Path) -> bytes:
 async def test_restarts_sigkill_and_offline_sends_exactly_once(tmp_path: Path) -> None:
     """500 each way across client restarts and a SIGKILLed relay: each arrives once, in order;
     50 each way written while the relay is down arrive after it is back; nothing readable at rest."""
-    relay = await RelayProcess(tmp_path / "relay", "--port", str(free_port())).start()
+    relay = await RelayProcess(tmp_path / "relay").start()
     homes = {"sari": tmp_path / "sari", "ayu": tmp_path / "ayu"}
     counselor = Service(homes["sari"], kdf=fast_kdf())
     client = Service(homes["ayu"], kdf=fast_kdf())
@@ -131,7 +124,7 @@ async def test_restarts_sigkill_and_offline_sends_exactly_once(tmp_path: Path) -
             send_range(counselor, sc, "s", 200, 200 + DOWN),
         )
         assert (await client.history(cc, 0, 100_000))[-1].state is api.DeliveryState.QUEUED
-        await relay.start()
+        await relay.start(same_port=True)
 
         # phase 3: the rest, with one more client restart in the middle
         await asyncio.gather(
@@ -166,6 +159,7 @@ async def test_restarts_sigkill_and_offline_sends_exactly_once(tmp_path: Path) -
         await client.close()
         await counselor.close()
         await relay.terminate()
+        await relay.stop()
 
     # nothing readable at rest: plaintexts, note text, private keys
     keys = secrets_of(homes["sari"], "sari") + secrets_of(homes["ayu"], "ayu")

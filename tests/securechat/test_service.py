@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from relay.server import RelayServer
 from securechat import api
 from securechat.errors import (
     InvalidPublication,
@@ -19,16 +18,16 @@ from securechat.errors import (
 )
 from securechat.invite import Invite
 from securechat.service import Service
-from tests.relay.conftest import relay_test_config, ws_url
+from tests.relay_process import RelayProcess
 from tests.securechat.conftest import PASSPHRASE, fast_kdf
 
 
 @pytest.fixture
-async def relay(tmp_path: Path) -> AsyncIterator[RelayServer]:
-    server = RelayServer(relay_test_config(tmp_path / "relay"))
-    await server.start()
-    yield server
-    await server.close()
+async def relay(tmp_path: Path) -> AsyncIterator[RelayProcess]:
+    """A relay process on a free loopback port (the client core talks to it over a socket)."""
+    process = await RelayProcess(tmp_path / "relay").start()
+    yield process
+    await process.stop()
 
 
 async def wait_for(cond, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
@@ -43,13 +42,13 @@ async def make(tmp_path: Path, who: str, role: api.Role) -> Service:
     return service
 
 
-async def test_service_first_contact_and_messages(tmp_path: Path, relay: RelayServer) -> None:
+async def test_service_first_contact_and_messages(tmp_path: Path, relay: RelayProcess) -> None:
     """publish → open (sends nothing) → consent → texts both ways, with receipts and events."""
     counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
     client = await make(tmp_path, "ayu", api.Role.CLIENT)
     events = client.events()
     try:
-        invite = await counselor.publish(ws_url(relay))
+        invite = await counselor.publish(relay.url)
         view = await client.open_invite(invite)
         assert view.counselor_name == "Sari"
         assert {d.language for d in view.disclosures} == {"en", "id"}
@@ -94,14 +93,14 @@ async def test_service_first_contact_and_messages(tmp_path: Path, relay: RelaySe
         await counselor.close()
 
 
-async def test_errors_are_specific(tmp_path: Path, relay: RelayServer) -> None:
+async def test_errors_are_specific(tmp_path: Path, relay: RelayProcess) -> None:
     """Wrong passphrase, locked profile, bad publication and an unreachable relay: clear errors."""
     counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
     client = await make(tmp_path, "ayu", api.Role.CLIENT)
     try:
-        invite = Invite.parse(await counselor.publish(ws_url(relay)))
+        invite = Invite.parse(await counselor.publish(relay.url))
         other = await make(tmp_path, "imp", api.Role.COUNSELOR)
-        other_invite = Invite.parse(await other.publish(ws_url(relay)))
+        other_invite = Invite.parse(await other.publish(relay.url))
         await other.close()
         # the invite pins one key; the publication at that address is signed by another
         mixed = Invite(invite.relay_url, other_invite.publication, invite.identity_key)
