@@ -56,7 +56,6 @@ from crypto.envelope import (
     ReceiptStatus,
     SessionSummary,
     Text,
-    new_message_id,
 )
 from crypto.errors import CryptoError
 from crypto.keys import IdentityKeyPair, IdentityPublicKey
@@ -95,6 +94,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _RECEIPT_CHUNK = 100
+_MAX_SENT_MARKS = 4096
 _PROCESSED_KEEP_MS = 60 * 86_400_000  # longer than the relay's message lifetime
 
 
@@ -224,7 +224,14 @@ def _conv(row: Any) -> _Conv:
 
 
 def _local_id() -> str:
-    return secrets.token_hex(16)
+    """A local id: 8 bytes of time then 8 random bytes, so index inserts append (fast)."""
+    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
+
+
+def _wire_id() -> bytes:
+    """A message id for the wire (16 bytes): time-ordered like `_local_id`, for the same
+    reason; the peer learns nothing it does not see anyway (when the message was sent)."""
+    return time.time_ns().to_bytes(8, "big") + secrets.token_bytes(8)
 
 
 def _now_s() -> int:
@@ -239,6 +246,8 @@ class Engine:
         self._identity = identity
         self._role = role
         self._sessions: dict[int, Session] = {}
+        self._sent_marks: set[int] = set()
+        self._marks_in_tx: set[int] = set()
         self.region = "ID"
 
     def __repr__(self) -> str:
@@ -693,51 +702,99 @@ class Engine:
         rows = self._store.conn.execute(
             "SELECT id, sid, envelope, sender_key FROM outbox WHERE relay_url = ? "
             "ORDER BY id LIMIT ?",
-            (relay_url, limit),
+            (relay_url, limit + len(self._sent_marks)),
         ).fetchall()
         return [
             OutItem(int(r[0]), bytes(r[1]), bytes(r[2]), None if r[3] is None else bytes(r[3]))
             for r in rows
-        ]
+            if int(r[0]) not in self._sent_marks
+        ][:limit]
 
     def outbox_size(self) -> int:
-        """How many envelopes wait in the outbox."""
-        return int(self._store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        """How many envelopes wait in the outbox (not yet accepted by a relay)."""
+        count = int(self._store.conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
+        return count - len(self._sent_marks)
 
     def sent(self, item_ids: Sequence[int]) -> list[api.Event]:
-        """The relay stored these items: drop them, mark their messages SENT."""
-        return self._finish(item_ids, "sent")
+        """The relay stored these items: report them SENT now, persist the mark lazily.
+
+        The marks are written with the next transaction (a send, a received batch) or by
+        `flush_sent` (the service calls it shortly after, and on close). If the process dies
+        first, the items are sent again; the receiver drops the duplicates by envelope hash.
+        That saves one fsync'd commit per relay round trip while draining a backlog.
+        """
+        if not item_ids:
+            return []
+        events: list[api.Event] = []
+        conn = self._store.conn
+        for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = "".join(
+                (
+                    "SELECT conversation_id, message_id FROM outbox WHERE message_id IS NOT NULL ",
+                    "AND id IN (",
+                    marks,
+                    ")",
+                )
+            )
+            events += [
+                api.DeliveryChanged(str(c), str(m), api.DeliveryState.SENT)
+                for c, m in conn.execute(sql, chunk).fetchall()
+            ]
+        self._sent_marks.update(int(i) for i in item_ids)
+        if len(self._sent_marks) >= _MAX_SENT_MARKS:
+            self.flush_sent()
+        return events
+
+    @property
+    def unflushed_sent(self) -> int:
+        """How many SENT marks wait to be written."""
+        return len(self._sent_marks)
+
+    def flush_sent(self) -> None:
+        """Write the pending SENT marks (one transaction)."""
+        if self._sent_marks:
+            with self._tx() as conn:
+                self._apply_sent(conn)
+
+    def _apply_sent(self, conn: Any) -> None:
+        ids = sorted(self._sent_marks)
+        if ids:
+            self._mark(conn, ids, "sent")
+            self._marks_in_tx.update(ids)  # restored by `_Tx` if the transaction fails
+            self._sent_marks.clear()
 
     def refused(self, item_id: int) -> list[api.Event]:
         """The relay refused an item for good: drop it, mark its message FAILED."""
+        self._sent_marks.discard(item_id)
         return self._finish([item_id], "failed")
 
     def _finish(self, item_ids: Sequence[int], state: str) -> list[api.Event]:
-        events: list[api.Event] = []
         if not item_ids:
-            return events
+            return []
         with self._tx() as conn:
-            for start in range(0, len(item_ids), 500):
-                chunk = list(item_ids[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT conversation_id, message_id FROM outbox WHERE id IN ({marks}) "  # noqa: S608
-                    "AND message_id IS NOT NULL",
-                    chunk,
-                ).fetchall()
-                for conv_id, message_id in rows:
-                    cur = conn.execute(
-                        "UPDATE messages SET delivery_state = ? WHERE message_id = ? "
-                        "AND delivery_state = 'queued'",
-                        (state, message_id),
-                    )
-                    if cur.rowcount:
-                        events.append(
-                            api.DeliveryChanged(
-                                str(conv_id), str(message_id), api.DeliveryState(state)
-                            )
-                        )
-                conn.execute(f"DELETE FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
+            return self._mark(conn, item_ids, state)
+
+    def _mark(self, conn: Any, item_ids: Sequence[int], state: str) -> list[api.Event]:
+        events: list[api.Event] = []
+        for start in range(0, len(item_ids), 500):
+            chunk = list(item_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            # only "?" placeholders are interpolated
+            sql = "".join(
+                (
+                    "UPDATE messages SET delivery_state = ? WHERE delivery_state = 'queued' ",
+                    "AND message_id IN (SELECT message_id FROM outbox WHERE id IN (",
+                    marks,
+                    ") AND message_id IS NOT NULL) RETURNING conversation_id, message_id",
+                )
+            )
+            rows = conn.execute(sql, [state, *chunk]).fetchall()
+            events += [
+                api.DeliveryChanged(str(c), str(m), api.DeliveryState(state)) for c, m in rows
+            ]
+            conn.execute(f"DELETE FROM outbox WHERE id IN ({marks})", chunk)  # noqa: S608
         return events
 
     # ------------------------------------------------------------------ sending
@@ -751,14 +808,19 @@ class Engine:
         """
         try:
             with self._tx() as conn:
+                self._apply_sent(conn)
                 touched: dict[int, Session] = {}
+                convs: dict[int, _Conv] = {}
                 now = now_ms()
                 for req in requests:
                     try:
-                        conv = self._get_conv(conn, req.conversation_id)
+                        conv = convs.get(req.conversation_id) or self._get_conv(
+                            conn, req.conversation_id
+                        )
+                        convs[conv.id] = conv
                         self._check_gate(conv, req.gate)
                         session = self._session(conn, conv.id)
-                        wire_id = new_message_id()
+                        wire_id = _wire_id()
                         try:
                             envelope = session.encrypt(req.payload, wire_id)
                         except CryptoError as exc:  # validated before the ratchet moves
@@ -872,6 +934,7 @@ class Engine:
         events: list[api.Event] = []
         info = self.intake()
         with self._tx() as conn:
+            self._apply_sent(conn)
             touched: dict[int, Session] = {}
             receipts: dict[int, list[bytes]] = {}
             for rid, body in items:
@@ -1155,6 +1218,7 @@ class Engine:
 
     def conversations(self) -> list[api.ConversationView]:
         """Every conversation, most recent first."""
+        self.flush_sent()
         rows = self._store.conn.execute(
             "SELECT c.id, k.display_name, c.our_role, c.consent_version, c.consent_language, "
             "c.state, c.unread, c.updated_at, k.verified_at, k.identity_changed, c.consent_needed "
@@ -1187,6 +1251,7 @@ class Engine:
 
     def history(self, conversation_id: int, offset: int, limit: int) -> list[api.MessageView]:
         """A page of messages, oldest first; reading clears the unread count."""
+        self.flush_sent()
         conn = self._store.conn
         self._get_conv(conn, conversation_id)
         rows = conn.execute(
@@ -1304,11 +1369,16 @@ class _Tx:
         return self._cm.__enter__()
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        engine = self._engine
         try:
             result = bool(self._cm.__exit__(exc_type, exc, tb))
         except BaseException:
-            self._engine._sessions.clear()
+            engine._sessions.clear()
+            engine._sent_marks |= engine._marks_in_tx
+            engine._marks_in_tx.clear()
             raise
         if exc_type is not None:
-            self._engine._sessions.clear()
+            engine._sessions.clear()
+            engine._sent_marks |= engine._marks_in_tx
+        engine._marks_in_tx.clear()
         return result

@@ -115,6 +115,13 @@ class _LinkPort:
     def __init__(self, service: Service, relay_url: str) -> None:
         self._service = service
         self._url = relay_url
+        self._keys: dict[bytes, SigningKey] = {}  # deriving an Ed25519 key costs ~50 us
+
+    def _key(self, seed: bytes) -> SigningKey:
+        key = self._keys.get(seed)
+        if key is None:
+            key = self._keys[seed] = SigningKey(seed)
+        return key
 
     async def deliver(self, batch: Sequence[Incoming]) -> None:
         await self._service._deliver(batch)
@@ -126,13 +133,14 @@ class _LinkPort:
                 i.item_id,
                 i.sid,
                 i.envelope,
-                None if i.sender_seed is None else SigningKey(i.sender_seed),
+                None if i.sender_seed is None else self._key(i.sender_seed),
             )
             for i in engine.pending(self._url, limit)
         ]
 
     async def sent(self, item_ids: Sequence[int]) -> None:
         self._service._emit(self._service._engine_or_raise().sent(item_ids))
+        self._service._schedule_sent_flush()
 
     async def refused(self, item_id: int, code: str) -> None:
         log.debug("the relay refused an envelope for good")
@@ -162,6 +170,7 @@ class Service:
         self._flush_scheduled = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._provisioning = False
+        self._sent_flush: asyncio.TimerHandle | None = None
 
     def __repr__(self) -> str:
         return f"Service(<redacted>, unlocked={self._profile is not None})"
@@ -197,6 +206,19 @@ class Service:
                     self._subscribers.remove(queue)
 
         return iterate()
+
+    def _schedule_sent_flush(self) -> None:
+        """Persist SENT marks soon (batched: see `Engine.sent`)."""
+        if self._sent_flush is None:
+            self._sent_flush = asyncio.get_running_loop().call_later(0.25, self._flush_sent)
+
+    def _flush_sent(self) -> None:
+        self._sent_flush = None
+        if self._engine is not None:
+            try:
+                self._engine.flush_sent()
+            except (SecureChatError, DatabaseError):
+                log.debug("could not persist SENT marks yet; they stay pending")
 
     def _spawn(self, coro: Awaitable[Any]) -> None:
         task = asyncio.ensure_future(coro)
@@ -327,6 +349,9 @@ class Service:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
+        if self._sent_flush is not None:
+            self._sent_flush.cancel()
+        self._flush_sent()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
