@@ -432,6 +432,24 @@ class Engine:
         blob = seal_listing(self._identity, publication, info.sid)
         return blob, [encode_prekey(i, k) for i, k in upload], current.version
 
+    def upkeep_due(self) -> bool:
+        """Whether the signed prekey is due for rotation or one-time prekeys run low
+        (then the counselor republishes), or the disclosure changed since publishing."""
+        info = self.intake()
+        if info is None or info.pid is None:
+            return False
+        row = self._store.conn.execute("SELECT prekeys FROM intake WHERE id = 1").fetchone()
+        try:
+            store = PrekeyStore.from_bytes(bytes(row[0]))
+        except CryptoError as exc:
+            raise StorageError() from exc
+        if store.rotate_signed_prekey(self._identity, _now_s()):  # on a throwaway copy
+            return True
+        if len(store.one_time_prekeys()) < 50:
+            return True
+        current = DisclosureBook(self._store).current()
+        return current is not None and current.version != info.published_version
+
     def published(self, pid: bytes, version: int) -> list[api.Event]:
         """Record a publication; ask active conversations to consent to a new version."""
         events: list[api.Event] = []

@@ -316,6 +316,8 @@ class Service:
 
     async def _open(self, profile: profiles.Profile) -> None:
         try:
+            # A larger page cache (16 MiB, in memory only) spares re-decrypting hot index pages.
+            profile.store.conn.execute("PRAGMA cache_size = -16384")
             engine = Engine(profile.store, IdentityKeyPair(profile.identity_seed()), profile.role)
             engine.region = profile.store.get_setting(_SETTINGS["region"]) or "ID"
             purge_expired(profile.store)
@@ -444,6 +446,12 @@ class Service:
         await self._flush_sends_now()
         await self._connect_all()
         await self._provision()
+        info = engine.intake()
+        if info is not None and engine.upkeep_due():
+            listed = self._profile_or_raise().store.get_setting("publish.directory") == "1"
+            with contextlib.suppress(RelayUnavailable):
+                # rotate / refill prekeys, same address
+                await self.publish(info.relay_url, directory=listed)
         for url in sorted(engine.relay_urls()):
             link = self._link(url)
             link.kick()
@@ -502,6 +510,7 @@ class Service:
             )
 
         pid = await self._relay(url, pub)
+        profile.store.set_setting("publish.directory", "1" if directory else "0")
         self._emit(engine.published(pid, version))
         link = self._link(url)
         link.subscribe(Subscription(info.rid, SigningKey(info.rkey_seed)))
@@ -525,8 +534,9 @@ class Service:
         disclosure = DisclosureBook(profile.store).edit(language, text)
         info = engine.intake()
         if info is not None and info.pid is not None:
+            listed = profile.store.get_setting("publish.directory") == "1"
             with contextlib.suppress(RelayUnavailable):
-                await self.publish(info.relay_url)
+                await self.publish(info.relay_url, directory=listed)
         return _disclosure_view(language, disclosure.version, disclosure.texts[language])
 
     # ------------------------------------------------------------------ client

@@ -10,6 +10,7 @@ import pytest
 
 from securechat import api
 from securechat.errors import (
+    ConsentRequired,
     InvalidPublication,
     NotFound,
     ProfileLocked,
@@ -120,5 +121,52 @@ async def test_errors_are_specific(tmp_path: Path, relay: RelayProcess) -> None:
         await client.unlock(name, PASSPHRASE)
         assert await client.conversations() == []
     finally:
+        await client.close()
+        await counselor.close()
+
+
+async def test_new_disclosure_requires_consent_again(tmp_path: Path, relay: RelayProcess) -> None:
+    """An edited disclosure reaches the client as ConsentRequired; sends are refused (nothing
+    stored) until the client consents again through the invite; then messages flow."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    events = client.events()
+    try:
+        invite = await counselor.publish(relay.url, directory=True)
+        entries = await client.directory(relay.url)
+        assert [e.counselor_name for e in entries] == ["Sari"]
+        view = await client.open_invite(invite)
+        cid = await client.consent(view.invite_id, "en", "hello")
+
+        async def answered() -> bool:
+            h = await client.history(cid, 0, 10)
+            return h[0].state is api.DeliveryState.DELIVERED
+
+        await wait_for(answered)
+        await counselor.edit_disclosure("en", "Version two of what I offer.")
+        async with asyncio.timeout(20):
+            async for event in events:
+                if isinstance(event, api.ConsentRequired):
+                    assert event == api.ConsentRequired(cid, 2)
+                    break
+        before = await client.message_count(cid)
+        with pytest.raises(ConsentRequired):
+            await client.send_text(cid, "not yet")
+        assert await client.message_count(cid) == before
+        assert (await client.conversations())[0].consent_version is None
+        view = await client.open_invite(invite)
+        assert {d.version for d in view.disclosures} == {2}
+        assert await client.consent(view.invite_id, "en", "") == cid
+        await client.send_text(cid, "after the new consent")
+        (sview,) = await counselor.conversations()
+
+        async def arrived() -> bool:
+            texts = [m.text for m in await counselor.history(sview.conversation_id, 0, 100)]
+            return "after the new consent" in texts
+
+        await wait_for(arrived)
+        assert (await client.conversations())[0].consent_version == 2
+    finally:
+        await events.aclose()
         await client.close()
         await counselor.close()
