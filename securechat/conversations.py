@@ -180,6 +180,9 @@ class SendRequest:
     gate: bool = True  # apply the consent gate (withdrawal itself bypasses it)
     result: str | BaseException | None = field(default=None)
 
+    def __repr__(self) -> str:
+        return f"SendRequest({self.conversation_id}, {self.kind.value}, <redacted>)"
+
 
 @dataclass
 class _Conv:
@@ -196,6 +199,9 @@ class _Conv:
     answered: bool
     identity_changed: bool
     peer: bytes
+
+    def __repr__(self) -> str:
+        return f"_Conv({self.id}, <redacted>)"
 
 
 _CONV_COLS = (
