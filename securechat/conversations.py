@@ -971,7 +971,7 @@ class Engine:
                     continue  # a redelivery: already stored
                 try:
                     self._receive_one(conn, info, rid, body, touched, receipts, events)
-                except (CryptoError, ValueError) as exc:
+                except (CryptoError, ValueError, NotFound, InvalidInput) as exc:
                     log.debug("dropped an envelope that did not decrypt: %s", type(exc).__name__)
             for conv_id, session in touched.items():
                 self._save_session(conn, conv_id, session)

@@ -444,6 +444,7 @@ class Service:
         """Connect if needed, flush the outbox, receive what is waiting (and acknowledge)."""
         engine = self._engine_or_raise()
         await self._flush_sends_now()
+        purge_expired(self._profile_or_raise().store)
         await self._connect_all()
         await self._provision()
         info = engine.intake()

@@ -225,3 +225,52 @@ def test_summary_tasks_and_referral(pair: tuple[Engine, Engine, FakeRelay]) -> N
     assert got[1].kind is api.MessageKind.REFERRAL
     assert "112" in got[1].text
     assert "119" in got[1].text
+
+
+def test_failed_receive_commit_stores_nothing_and_redelivery_works(
+    pair: tuple[Engine, Engine, FakeRelay],
+) -> None:
+    """If storing a batch fails, nothing of it (message, session, de-dup mark) is kept; the
+    redelivered batch then decrypts and is stored exactly once."""
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    send(client, cc, "kept once")
+    items = client.pending(RELAY, 10)
+    rid, _ = relay.queues[items[0].sid]
+    batch = [(rid, i.envelope) for i in items]
+    conn = counselor._store.conn
+    conn.execute(
+        "CREATE TRIGGER fail_insert BEFORE INSERT ON messages BEGIN SELECT RAISE(ABORT, 'no'); END"
+    )
+    before = counts(counselor)
+    marks = conn.execute("SELECT count(*) FROM processed").fetchone()[0]
+    with pytest.raises(Exception, match="no"):
+        counselor.receive(batch)
+    assert counts(counselor) == before
+    assert conn.execute("SELECT count(*) FROM processed").fetchone()[0] == marks
+    conn.execute("DROP TRIGGER fail_insert")
+    counselor.receive(batch)
+    assert texts(counselor, sc, outgoing=False).count("kept once") == 1
+
+
+def test_failed_send_commit_changes_nothing(pair: tuple[Engine, Engine, FakeRelay]) -> None:
+    """If the send transaction fails, every send of the group gets StorageError, no row is
+    written and the ratchet is not ahead of the database: later sends still decrypt."""
+    from securechat.errors import StorageError
+
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    conn = client._store.conn
+    conn.execute(
+        "CREATE TRIGGER fail_out BEFORE INSERT ON outbox BEGIN SELECT RAISE(ABORT, 'no'); END"
+    )
+    before = counts(client)
+    reqs = [SendRequest(cc, Text(t), api.MessageKind.TEXT, {"text": t}) for t in ("a", "b")]
+    client.send_many(reqs)
+    assert all(isinstance(r.result, StorageError) for r in reqs)
+    assert counts(client) == before
+    conn.execute("DROP TRIGGER fail_out")
+    send(client, cc, "after the failure")
+    relay.flush(client)
+    relay.deliver(counselor)
+    assert texts(counselor, sc, outgoing=False)[-1] == "after the failure"
