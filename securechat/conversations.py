@@ -254,6 +254,9 @@ class Engine:
         self._sessions: dict[int, Session] = {}
         self._sent_marks: set[int] = set()
         self._marks_in_tx: set[int] = set()
+        self._rx_convs: dict[int, _Conv] = {}  # caches for one received batch
+        self._rx_rids: dict[bytes, int | None] = {}
+        self._rx_unread: dict[int, int] = {}
         self.region = "ID"
 
     def __repr__(self) -> str:
@@ -835,6 +838,8 @@ class Engine:
                 self._apply_sent(conn)
                 touched: dict[int, Session] = {}
                 convs: dict[int, _Conv] = {}
+                msg_rows: list[tuple[Any, ...]] = []
+                out_rows: list[tuple[Any, ...]] = []
                 now = now_ms()
                 for req in requests:
                     try:
@@ -859,12 +864,10 @@ class Engine:
                         req.result = exc
                         continue
                     touched[conv.id] = session
-                    message_id = self._store_message(
-                        conn, conv.id, True, req.kind, req.stored, wire_id, "queued"
-                    )
-                    conn.execute(
-                        "INSERT INTO outbox(conversation_id, message_id, relay_url, sid, "
-                        "sender_key, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    message_id = _local_id()
+                    body = json.dumps(req.stored, ensure_ascii=False).encode("utf-8")
+                    msg_rows.append((conv.id, message_id, req.kind.value, body, now, now, wire_id))
+                    out_rows.append(
                         (
                             conv.id,
                             message_id,
@@ -873,9 +876,20 @@ class Engine:
                             conv.send_key,
                             envelope,
                             now,
-                        ),
+                        )
                     )
                     req.result = message_id
+                conn.executemany(
+                    "INSERT INTO messages(conversation_id, message_id, direction, "
+                    "delivery_state, payload_type, body, created_at, sent_at, wire_id) "
+                    "VALUES (?, ?, 'out', 'queued', ?, ?, ?, ?, ?)",
+                    msg_rows,
+                )
+                conn.executemany(
+                    "INSERT INTO outbox(conversation_id, message_id, relay_url, sid, "
+                    "sender_key, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    out_rows,
+                )
                 for conv_id, session in touched.items():
                     self._save_session(conn, conv_id, session)
         except Exception as exc:
@@ -957,32 +971,61 @@ class Engine:
         """
         events: list[api.Event] = []
         info = self.intake()
-        with self._tx() as conn:
-            self._apply_sent(conn)
-            touched: dict[int, Session] = {}
-            receipts: dict[int, list[bytes]] = {}
-            for rid, body in items:
-                digest = hashlib.sha256(body).digest()
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO processed(digest, at) VALUES (?, ?)",
-                    (digest, now_ms()),
-                )
-                if cur.rowcount == 0:
-                    continue  # a redelivery: already stored
-                try:
-                    self._receive_one(conn, info, rid, body, touched, receipts, events)
-                except (CryptoError, ValueError, NotFound, InvalidInput) as exc:
-                    log.debug("dropped an envelope that did not decrypt: %s", type(exc).__name__)
-            for conv_id, session in touched.items():
-                self._save_session(conn, conv_id, session)
-            for conv_id, wire_ids in receipts.items():
-                conv = self._get_conv(conn, conv_id)
-                if conv.send_queue is None or conv.state not in ("pending", "active"):
-                    continue
-                for start in range(0, len(wire_ids), _RECEIPT_CHUNK):
-                    chunk = tuple(wire_ids[start : start + _RECEIPT_CHUNK])
-                    self._enqueue(conn, conv, Receipt(chunk, ReceiptStatus.DELIVERED))
+        self._rx_convs.clear()
+        self._rx_rids.clear()
+        self._rx_unread.clear()
+        try:
+            with self._tx() as conn:
+                self._receive_batch(conn, info, items, events)
+        finally:
+            self._rx_convs.clear()
+            self._rx_rids.clear()
+            self._rx_unread.clear()
         return events
+
+    def _receive_batch(
+        self,
+        conn: Any,
+        info: IntakeInfo | None,
+        items: Iterable[tuple[bytes, bytes]],
+        events: list[api.Event],
+    ) -> None:
+        self._apply_sent(conn)
+        touched: dict[int, Session] = {}
+        receipts: dict[int, list[bytes]] = {}
+        for rid, body in items:
+            digest = hashlib.sha256(body).digest()
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO processed(digest, at) VALUES (?, ?)",
+                (digest, now_ms()),
+            )
+            if cur.rowcount == 0:
+                continue  # a redelivery: already stored
+            try:
+                self._receive_one(conn, info, rid, body, touched, receipts, events)
+            except (CryptoError, ValueError, NotFound, InvalidInput) as exc:
+                log.debug("dropped an envelope that did not decrypt: %s", type(exc).__name__)
+        for conv_id, count in self._rx_unread.items():
+            conn.execute(
+                "UPDATE conversations SET unread = unread + ?, updated_at = ? WHERE id = ?",
+                (count, now_ms(), conv_id),
+            )
+        for conv_id, wire_ids in receipts.items():
+            conv = self._get_conv(conn, conv_id)
+            if conv.send_queue is None or conv.state not in ("pending", "active"):
+                continue
+            session = self._session(conn, conv_id)
+            for start in range(0, len(wire_ids), _RECEIPT_CHUNK):
+                chunk = tuple(wire_ids[start : start + _RECEIPT_CHUNK])
+                envelope = session.encrypt(Receipt(chunk, ReceiptStatus.DELIVERED))
+                conn.execute(
+                    "INSERT INTO outbox(conversation_id, message_id, relay_url, sid, "
+                    "sender_key, envelope, created_at) VALUES (?, NULL, ?, ?, ?, ?, ?)",
+                    (conv.id, conv.relay_url, conv.send_queue, conv.send_key, envelope, now_ms()),
+                )
+            touched[conv_id] = session
+        for conv_id, session in touched.items():
+            self._save_session(conn, conv_id, session)
 
     def _receive_one(
         self,
@@ -994,11 +1037,15 @@ class Engine:
         receipts: dict[int, list[bytes]],
         events: list[api.Event],
     ) -> None:
-        row = conn.execute(
-            "SELECT id FROM conversations WHERE recv_queue = ? LIMIT 1", (rid,)
-        ).fetchone()
-        if row is not None:
-            conv_id = int(row[0])
+        if rid in self._rx_rids:
+            cached = self._rx_rids[rid]
+        else:
+            row = conn.execute(
+                "SELECT id FROM conversations WHERE recv_queue = ? LIMIT 1", (rid,)
+            ).fetchone()
+            cached = self._rx_rids[rid] = None if row is None else int(row[0])
+        if cached is not None:
+            conv_id = cached
             session = self._session(conn, conv_id)
             message = session.decrypt(body)
             touched[conv_id] = session
@@ -1107,7 +1154,8 @@ class Engine:
         receipts: dict[int, list[bytes]],
         events: list[api.Event],
     ) -> None:
-        conv = self._get_conv(conn, conv_id)
+        conv = self._rx_convs.get(conv_id) or self._get_conv(conn, conv_id)
+        self._rx_convs[conv_id] = conv
         payload = message.payload
         if conv.state in ("withdrawn", "closed"):
             return
@@ -1123,10 +1171,12 @@ class Engine:
                 kind = api.MessageKind.REFERRAL
                 stored = {"text": payload.text}
             elif payload.action is ControlAction.WITHDRAW_CONSENT:
+                self._rx_convs.pop(conv_id, None)
                 self._end(conn, conv, by_peer=True)
                 events.append(api.ConsentWithdrawn(str(conv_id), by_peer=True))
                 return
             else:
+                self._rx_convs.pop(conv_id, None)
                 conn.execute("UPDATE conversations SET state = 'closed' WHERE id = ?", (conv_id,))
                 return
         elif isinstance(payload, Receipt):
@@ -1146,18 +1196,17 @@ class Engine:
                     )
             return
         elif isinstance(payload, Introduction):
+            self._rx_convs.pop(conv_id, None)
             self._answer_received(conn, conv, payload, events)
             return
         elif isinstance(payload, ConsentPayload):
+            self._rx_convs.pop(conv_id, None)
             self._consent_payload(conn, conv, payload, events)
             return
         message_id = self._store_message(
             conn, conv_id, False, kind, stored, message.message_id, "received"
         )
-        conn.execute(
-            "UPDATE conversations SET unread = unread + 1, updated_at = ? WHERE id = ?",
-            (now_ms(), conv_id),
-        )
+        self._rx_unread[conv_id] = self._rx_unread.get(conv_id, 0) + 1
         receipts.setdefault(conv_id, []).append(message.message_id)
         events.append(api.MessageReceived(str(conv_id), message_id))
 
