@@ -95,6 +95,26 @@ _MAX_PROTOCOL_ERRORS = 32  # unusable frames per connection before it is closed
 _Result = ServerItem | tuple["asyncio.Future[Any]", Callable[[Any], ServerItem]]
 
 
+class _RandomPool:
+    """Random ids from the OS CSPRNG, read 64 KiB at a time (one getrandom per 4096 ids)."""
+
+    __slots__ = ("_buf", "_pos")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._pos = 0
+
+    def take(self, n: int) -> bytes:
+        if self._pos + n > len(self._buf):
+            self._buf, self._pos = os.urandom(65536), 0
+        out = self._buf[self._pos : self._pos + n]
+        self._pos += n
+        return out
+
+
+_random = _RandomPool()
+
+
 class _Conn:
     """State of one WebSocket connection."""
 
@@ -355,6 +375,10 @@ class RelayServer:
         batches = getattr(self.store, "batches", None)
         if isinstance(batches, int):
             metric("store_commits_total", "counter", "Store transactions committed.", batches)
+            ops = getattr(self.store, "batched_ops", 0)
+            metric("store_operations_total", "counter", "Store operations run.", ops)
+            secs = getattr(self.store, "batch_seconds", 0.0)
+            metric("store_busy_seconds_total", "counter", "Time in store transactions.", secs)
         return web.Response(
             text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8"
         )
@@ -569,7 +593,7 @@ class RelayServer:
         rid = q.rid
         fut = _future(
             self.store.add_message(
-                rid, os.urandom(ID_LEN), int(time.time()), cmd.body, self.config.queue_quota
+                rid, _random.take(ID_LEN), int(time.time()), cmd.body, self.config.queue_quota
             )
         )
 
