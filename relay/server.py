@@ -119,11 +119,13 @@ class _Conn:
     """State of one WebSocket connection."""
 
     __slots__ = (
+        "active",
         "challenge",
         "closed",
         "dirty",
         "errors",
         "flush_task",
+        "idle",
         "last",
         "out",
         "pending",
@@ -154,6 +156,8 @@ class _Conn:
         self.errors = 0
         self.pending = 0
         self.resume: asyncio.Future[None] | None = None
+        self.active = time.monotonic()  # last frame received
+        self.idle = False  # closed by the idle watchdog
 
     def take_token(self, rate: float, burst: int) -> bool:
         now = time.monotonic()
@@ -227,6 +231,7 @@ class RelayServer:
         self._handlers: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._closing = False
         self._closed: asyncio.Event | None = None
         self._close_task: asyncio.Task[None] | None = None
@@ -284,7 +289,9 @@ class RelayServer:
             raise
         addrs = self._runner.addresses
         self.port = int(addrs[0][1]) if addrs else cfg.port
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.create_task(self._sweep_forever())
+        self._watchdog = loop.create_task(self._close_idle_forever())
         log.info("relay listening (protocol version %s)", PROTOCOL_VERSION)
 
     async def close(self) -> None:
@@ -296,10 +303,11 @@ class RelayServer:
     async def _close(self) -> None:
         self._closing = True
         timeout = self.config.shutdown_timeout
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._runner is not None:
             for site in list(self._runner.sites):
                 await site.stop()  # stop accepting
@@ -425,18 +433,20 @@ class RelayServer:
         return ws
 
     async def _read_loop(self, conn: _Conn) -> str:
-        ws, cfg = conn.ws, self.config
+        ws = conn.ws
         while True:
             if conn.pending >= _MAX_PENDING:
                 conn.resume = asyncio.get_running_loop().create_future()
                 await conn.resume
-            try:
-                msg = await ws.receive(timeout=cfg.idle_timeout)
-            except TimeoutError:
-                if conn.subs or conn.pending:
-                    continue
-                await ws.close(code=1000, message=b"idle")
-                return "idle"
+            msg = await ws.receive()
+            conn.active = time.monotonic()
+            if self._closing:  # shutting down: run no new commands; finish the old ones
+                deadline = time.monotonic() + self.config.shutdown_timeout
+                while conn.pending and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+                await self._drain(conn)
+                await ws.close(code=1001, message=b"relay shutting down")
+                return "relay shutting down"
             if msg.type == WSMsgType.BINARY:
                 await self._on_frame(conn, msg.data)
                 if conn.errors >= _MAX_PROTOCOL_ERRORS:
@@ -451,6 +461,8 @@ class RelayServer:
                 return "text frame"
             elif msg.type == WSMsgType.ERROR:
                 return "transport error"
+            elif conn.idle:
+                return "idle"
             else:  # CLOSE, CLOSING, CLOSED
                 return "closed by client"
 
@@ -486,7 +498,9 @@ class RelayServer:
                 replies.set(i, Err(item.corr, ErrorCode.RATE))
                 continue
             try:
-                result = await self._dispatch(conn, item)
+                result = self._fast(conn, item)
+                if result is None:
+                    result = await self._dispatch(conn, item)
             except Exception as exc:
                 replies.set(i, self._error_item(item.corr, exc))
                 continue
@@ -508,6 +522,24 @@ class RelayServer:
             log.debug("command failure", exc_info=exc)
         self.errors[code] += 1
         return Err(corr, code)
+
+    def _fast(self, conn: _Conn, cmd: Command) -> _Result | None:
+        """Handle the hot commands without a coroutine when their queue is cached.
+
+        Raises:
+            CommandFailed: the command is refused before reaching the store.
+            StoreError: the store is closed.
+        """
+        kind = type(cmd)
+        if kind is Send:
+            q = self.mailbox.by_sid(cmd.sid)  # type: ignore[union-attr]
+            return None if q is None else self._send_to(conn, cmd, q)  # type: ignore[arg-type]
+        if kind is Ack:
+            q = self.mailbox.by_rid(cmd.rid)  # type: ignore[union-attr]
+            return None if q is None else self._ack_on(conn, cmd, q)  # type: ignore[arg-type]
+        if kind is Ping:
+            return Pong(cmd.corr)
+        return None
 
     async def _dispatch(self, conn: _Conn, cmd: Command) -> _Result:
         """Check and submit one command; return its reply or (future, reply maker).
@@ -589,6 +621,9 @@ class RelayServer:
             if q is None:
                 raise NoQueue
             self.mailbox.remember(q)
+        return self._send_to(conn, cmd, q)
+
+    def _send_to(self, conn: _Conn, cmd: Send, q: QueueRecord) -> _Result:
         authorize(cmd, Role.SENDER, q.sid, q.skey, conn.challenge, conn.session)
         rid = q.rid
         fut = _future(
@@ -636,7 +671,10 @@ class RelayServer:
         return fut, lambda _: Ok(corr)
 
     async def _ack(self, conn: _Conn, cmd: Ack) -> _Result:
-        q = await self._recipient(conn, cmd)
+        return self._ack_on(conn, cmd, await self._queue(cmd.rid))
+
+    def _ack_on(self, conn: _Conn, cmd: Ack, q: QueueRecord) -> _Result:
+        authorize(cmd, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, conn.session)
         rid, mid = q.rid, cmd.mid
         fut = _future(self.store.delete_message(rid, mid))
 
@@ -759,6 +797,18 @@ class RelayServer:
             except StoreError:
                 log.error("the message expiry sweep failed")
                 log.debug("sweep failure", exc_info=True)
+
+    async def _close_idle_forever(self) -> None:
+        """Close connections without subscriptions that sent nothing for `idle_timeout`."""
+        timeout = self.config.idle_timeout
+        while True:
+            await asyncio.sleep(min(30.0, timeout / 4))
+            cutoff = time.monotonic() - timeout
+            for conn in list(self._conns):
+                if conn.active < cutoff and not conn.subs and not conn.pending and not conn.idle:
+                    conn.idle = True
+                    with contextlib.suppress(Exception):
+                        await conn.ws.close(code=1000, message=b"idle")
 
     async def sweep(self, now: float | None = None) -> int:
         """Delete messages older than the TTL; return how many the store deleted.

@@ -522,3 +522,19 @@ async def test_graceful_close_is_idempotent(start_relay: StartRelay) -> None:
     with pytest.raises(ConnectionClosed):
         await c.ping()
     await c.close()
+
+
+async def test_idle_connection_closed_subscriber_kept(start_relay: StartRelay) -> None:
+    """Without a subscription, a silent connection is closed after idle_timeout; a subscriber is not."""
+    relay = await start_relay(idle_timeout=0.4)
+    idle = await RelayClient.connect(ws_url(relay))
+    listener = await RelayClient.connect(ws_url(relay))
+    try:
+        rkey, rid, _ = await new_queue(listener)
+        await listener.subscribe(rid, rkey)
+        await wait_until(lambda: idle.closed)
+        await asyncio.sleep(0.5)  # well past the timeout: the subscriber must still be open
+        await listener.ping()
+    finally:
+        await idle.close()
+        await listener.close()
