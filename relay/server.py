@@ -225,6 +225,8 @@ class RelayServer:
         self.store = store
         self.limits = config.codec_limits()
         self.mailbox = Mailbox(window=config.window)
+        # Messages held in memory per subscription: a page, refilled as acks drain it.
+        self._page = max(4 * config.window, 64)
         self.counters: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
         self._conns: set[_Conn] = set()
@@ -655,7 +657,14 @@ class RelayServer:
             old.out.append(End(rid))
             self._schedule_flush(old)
         conn.subs.add(rid)
-        fut = _future(self.store.pending(rid, self.config.queue_quota))
+        fut = self._load_page(conn, rid, 0)
+        corr = cmd.corr
+        return fut, lambda _: Ok(corr)
+
+    def _load_page(self, conn: _Conn, rid: bytes, after: int) -> asyncio.Future[Any]:
+        """Load the next page of `rid`'s stored messages into `conn`'s subscription."""
+        page = self._page
+        fut = _future(self.store.pending(rid, page, after))
 
         def loaded(f: asyncio.Future[list[StoredMessage]]) -> None:
             if f.cancelled() or f.exception() is not None:
@@ -663,12 +672,12 @@ class RelayServer:
                     self.mailbox.unsubscribe(rid)
                 conn.subs.discard(rid)
                 return
-            if self.mailbox.loaded(rid, conn, f.result()):
+            msgs = f.result()
+            if self.mailbox.loaded(rid, conn, msgs, complete=len(msgs) < page):
                 self._want_push(conn, rid)
 
         fut.add_done_callback(loaded)
-        corr = cmd.corr
-        return fut, lambda _: Ok(corr)
+        return fut
 
     async def _ack(self, conn: _Conn, cmd: Ack) -> _Result:
         return self._ack_on(conn, cmd, await self._queue(cmd.rid))
@@ -772,6 +781,9 @@ class RelayServer:
                         for m in mailbox.next_pushes(rid, conn):
                             items.append(Msg(rid, m.mid, m.ts, m.body))
                             self.counters["out"] += 1
+                        after = mailbox.more(rid, conn)
+                        if after is not None:
+                            self._load_page(conn, rid, after).add_done_callback(_retrieve)
                 if not items:
                     break
                 start, size = 0, 0
@@ -825,6 +837,11 @@ class RelayServer:
         if n:
             log.debug("expired %s messages", n)
         return n
+
+
+def _retrieve(f: asyncio.Future[Any]) -> None:
+    if not f.cancelled():
+        f.exception()  # failures are handled in the future's own callback
 
 
 def _future(aw: Awaitable[Any]) -> asyncio.Future[Any]:

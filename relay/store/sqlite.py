@@ -439,13 +439,16 @@ class SQLiteStore(Store):
         """See `Store.add_message` (applied in bulk by the writer thread)."""
         return self._submit(_AddMessage(rid, mid, ts, body, quota))  # type: ignore[arg-type]
 
-    def pending(self, rid: bytes, limit: int) -> asyncio.Future[list[StoredMessage]]:
+    def pending(
+        self, rid: bytes, limit: int, after: int = 0
+    ) -> asyncio.Future[list[StoredMessage]]:
         """See `Store.pending`."""
 
         def op(c: sqlite3.Connection) -> list[StoredMessage]:
             rows = c.execute(
-                "SELECT seq, mid, ts, body FROM messages WHERE rid = ? ORDER BY seq LIMIT ?",
-                (rid, limit),
+                "SELECT seq, mid, ts, body FROM messages WHERE rid = ? AND seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (rid, after, limit),
             )
             return [StoredMessage(*r) for r in rows]
 
