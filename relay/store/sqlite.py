@@ -100,7 +100,10 @@ def _migrate(conn: sqlite3.Connection) -> int:
     for version, sql in files:
         if version <= current:
             continue
-        log.info("upgrading the relay database to schema version %s", version)
+        if current == 0 and version == 1:
+            log.info("creating the relay database (schema version %s)", latest)
+        else:
+            log.info("upgrading the relay database to schema version %s", version)
         conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version:d};\nCOMMIT;")
     return latest
 
