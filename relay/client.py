@@ -146,9 +146,15 @@ class RelayClient:
         own = session is None
         http = session if session is not None else aiohttp.ClientSession()
         try:
+            ws_timeout: Any = getattr(aiohttp, "ClientWSTimeout", None)  # aiohttp >= 3.11
+            extra: dict[str, Any] = (
+                {"timeout": ws_timeout(ws_receive=None, ws_close=timeout)}
+                if ws_timeout is not None
+                else {}
+            )
             ws = await http.ws_connect(
                 url,
-                timeout=aiohttp.ClientWSTimeout(ws_receive=None, ws_close=timeout),
+                **extra,
                 heartbeat=heartbeat,
                 max_msg_size=CLIENT_LIMITS.max_frame,
                 autoclose=True,

@@ -60,6 +60,7 @@ class RelayConfig:
     shutdown_timeout: float = 10.0
     sync: str = "FULL"  # SQLite synchronous: FULL (durable on power loss) or NORMAL
     store_batch: int = 1024
+    switch_interval: float = 0.0005  # seconds; see relay.cli (GIL hand-off to the writer)
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def codec_limits(self) -> CodecLimits:
@@ -101,7 +102,14 @@ class RelayConfig:
         for name in positive:
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
-        for name in ("sweep_interval", "rate", "heartbeat", "idle_timeout", "shutdown_timeout"):
+        for name in (
+            "sweep_interval",
+            "rate",
+            "heartbeat",
+            "idle_timeout",
+            "shutdown_timeout",
+            "switch_interval",
+        ):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be greater than 0")
         if self.max_body + 1024 > self.max_frame or self.max_blob + 1024 > self.max_frame:

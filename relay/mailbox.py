@@ -118,6 +118,9 @@ def authorize(
 class _Subscription:
     owner: Hashable
     loaded: bool = False
+    complete: bool = False  # every stored message of the queue has been loaded
+    loading: bool = False  # a page load is under way
+    high: int = 0  # highest seq loaded so far
     seqs: list[int] = field(default_factory=list)  # sorted; parallel to `messages`
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     by_mid: dict[bytes, int] = field(default_factory=dict)
@@ -202,9 +205,17 @@ class Mailbox:
         s.by_mid[m.mid] = m.seq
         bisect.insort(s.seqs, m.seq)
 
-    def loaded(self, rid: bytes, owner: Hashable, messages: Iterable[StoredMessage]) -> bool:
-        """Merge the store's pending messages into `owner`'s subscription of `rid`.
+    def loaded(
+        self,
+        rid: bytes,
+        owner: Hashable,
+        messages: Iterable[StoredMessage],
+        complete: bool = True,
+    ) -> bool:
+        """Merge a page of the store's pending messages into `owner`'s subscription of `rid`.
 
+        `complete` says the page reached the end of the queue. Pages keep only a bounded
+        number of messages in memory per subscription; `more` asks for the next one.
         Returns False (and does nothing) if `owner` is no longer the subscriber.
         """
         s = self._subs.get(rid)
@@ -212,13 +223,35 @@ class Mailbox:
             return False
         for m in messages:
             self._add(s, m)
+            s.high = max(s.high, m.seq)
         s.loaded = True
+        s.loading = False
+        s.complete = complete
         return True
 
+    def more(self, rid: bytes, owner: Hashable) -> int | None:
+        """Return the seq to load the next page after, if the subscription runs low; else None.
+
+        Marks the subscription as loading until `loaded` is called.
+        """
+        s = self._subs.get(rid)
+        if s is None or s.owner != owner or not s.loaded or s.complete or s.loading:
+            return None
+        if len(s.seqs) - len(s.inflight) >= self.window:
+            return None
+        s.loading = True
+        return s.high
+
     def arrived(self, rid: bytes, message: StoredMessage) -> Hashable | None:
-        """Note a message that became durable; return the subscriber to push to, or None."""
+        """Note a message that became durable; return the subscriber to push to, or None.
+
+        While older messages are still in the store only (`complete` False), the arrival is
+        left to a later page, so that messages go out in store order.
+        """
         s = self._subs.get(rid)
         if s is None:
+            return None
+        if s.loaded and not s.complete:
             return None
         self._add(s, message)
         return s.owner

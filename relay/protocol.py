@@ -631,7 +631,28 @@ def _decode_command(raw: Any, lim: CodecLimits) -> Command | BadCommand:
     corr = raw.get("corr")
     if type(corr) is not int or not 0 <= corr <= _MAX_CORR:
         return BadCommand(None, ErrorCode.SYNTAX)
-    cls = _COMMANDS.get(raw.get("op"))  # type: ignore[arg-type]
+    op = raw.get("op")
+    if op == "SEND":  # hot path: a well-formed SEND without the generic field loop
+        sid, body, sig = raw.get("sid"), raw.get("body"), raw.get("sig")
+        if (
+            type(sid) is bytes
+            and len(sid) == ID_LEN
+            and type(body) is bytes
+            and len(body) <= lim.max_body
+            and (sig is None or (type(sig) is bytes and len(sig) == SIG_LEN))
+        ):
+            return Send(corr, sid, body, sig)
+    elif op == "ACK":
+        rid, mid, sig = raw.get("rid"), raw.get("mid"), raw.get("sig")
+        if (
+            type(rid) is bytes
+            and len(rid) == ID_LEN
+            and type(mid) is bytes
+            and len(mid) == ID_LEN
+            and (sig is None or (type(sig) is bytes and len(sig) == SIG_LEN))
+        ):
+            return Ack(corr, rid, mid, sig)
+    cls = _COMMANDS.get(op)  # type: ignore[arg-type]
     if cls is None:
         return BadCommand(corr, ErrorCode.SYNTAX)
     try:
@@ -682,7 +703,27 @@ def decode_server_frame(
     for raw in batch:
         if type(raw) is not dict:
             raise ProtocolError(ErrorCode.SYNTAX, "item is not a map")
-        cls = _SERVER_ITEMS.get(raw.get("op"))  # type: ignore[arg-type]
+        op = raw.get("op")
+        if op == "OK":  # hot paths: the replies and pushes of the message flow
+            corr = raw.get("corr")
+            if type(corr) is int and 0 <= corr <= _MAX_CORR:
+                items.append(Ok(corr))
+                continue
+        elif op == "MSG":
+            rid, mid, ts, body = raw.get("rid"), raw.get("mid"), raw.get("ts"), raw.get("body")
+            if (
+                type(rid) is bytes
+                and len(rid) == ID_LEN
+                and type(mid) is bytes
+                and len(mid) == ID_LEN
+                and type(ts) is int
+                and 0 <= ts <= _MAX_CORR
+                and type(body) is bytes
+                and len(body) <= limits.max_body
+            ):
+                items.append(Msg(rid, mid, ts, body))
+                continue
+        cls = _SERVER_ITEMS.get(op)  # type: ignore[arg-type]
         if cls is None:
             continue  # a newer server's push: ignore
         fields = _build_fields(cls, raw, limits)

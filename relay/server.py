@@ -39,6 +39,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from relay.config import RelayConfig
+from relay.connection import MAX_PENDING, Conn, FrameReplies, random_ids
 from relay.exceptions import (
     AuthError,
     CommandFailed,
@@ -50,8 +51,8 @@ from relay.exceptions import (
     StoreError,
 )
 from relay.mailbox import Mailbox, PublicationRecord, QueueRecord, StoredMessage, authorize
+from relay.metrics import render_metrics
 from relay.protocol import (
-    CHALLENGE_LEN,
     ID_LEN,
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
@@ -84,107 +85,14 @@ from relay.protocol import (
     decode_client_frame,
     encode_server_frame,
 )
-from relay.store import SQLiteStore, Store
+from relay.store import SQLiteStore, Store, StoreStats
 
 __all__ = ["RelayServer"]
 
 log = logging.getLogger(__name__)
 _DAY = 86400
-_MAX_PENDING = 4096  # commands awaiting the store per connection before reading pauses
 _MAX_PROTOCOL_ERRORS = 32  # unusable frames per connection before it is closed
 _Result = ServerItem | tuple["asyncio.Future[Any]", Callable[[Any], ServerItem]]
-
-
-class _Conn:
-    """State of one WebSocket connection."""
-
-    __slots__ = (
-        "challenge",
-        "closed",
-        "dirty",
-        "errors",
-        "flush_task",
-        "last",
-        "out",
-        "pending",
-        "pubs_created",
-        "queues_created",
-        "resume",
-        "session",
-        "subs",
-        "tokens",
-        "version",
-        "ws",
-    )
-
-    def __init__(self, ws: web.WebSocketResponse, burst: int) -> None:
-        self.ws = ws
-        self.challenge = os.urandom(CHALLENGE_LEN)
-        self.session: dict[tuple[Role, bytes], bytes] = {}
-        self.subs: set[bytes] = set()
-        self.queues_created = 0
-        self.pubs_created = 0
-        self.tokens = float(burst)
-        self.last = time.monotonic()
-        self.out: list[ServerItem] = []
-        self.dirty: set[bytes] = set()
-        self.flush_task: asyncio.Task[None] | None = None
-        self.closed = False
-        self.version = PROTOCOL_VERSION
-        self.errors = 0
-        self.pending = 0
-        self.resume: asyncio.Future[None] | None = None
-
-    def take_token(self, rate: float, burst: int) -> bool:
-        now = time.monotonic()
-        self.tokens = min(float(burst), self.tokens + (now - self.last) * rate)
-        self.last = now
-        if self.tokens < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
-
-
-class _FrameReplies:
-    """Collects the replies to one frame and sends them together when all are known."""
-
-    __slots__ = ("conn", "items", "remaining", "server")
-
-    def __init__(self, server: RelayServer, conn: _Conn, n: int) -> None:
-        self.server = server
-        self.conn = conn
-        self.items: list[ServerItem | None] = [None] * n
-        self.remaining = n
-
-    def set(self, i: int, item: ServerItem) -> None:
-        self.items[i] = item
-        self.remaining -= 1
-        if self.remaining == 0:
-            self.conn.out.extend(x for x in self.items if x is not None)
-            self.server._schedule_flush(self.conn)
-
-    def wait(
-        self, i: int, corr: int, fut: asyncio.Future[Any], make: Callable[[Any], ServerItem]
-    ) -> None:
-        conn = self.conn
-        conn.pending += 1
-
-        def done(f: asyncio.Future[Any]) -> None:
-            conn.pending -= 1
-            if conn.resume is not None and conn.pending < _MAX_PENDING // 2:
-                if not conn.resume.done():
-                    conn.resume.set_result(None)
-                conn.resume = None
-            if f.cancelled():
-                self.set(i, Err(corr, ErrorCode.INTERNAL))
-                return
-            exc = f.exception()
-            if exc is None:
-                self.set(i, make(f.result()))
-            else:
-                self.set(i, self.server._error_item(corr, exc))
-
-        fut.add_done_callback(done)
 
 
 class RelayServer:
@@ -201,12 +109,15 @@ class RelayServer:
         self.store = store
         self.limits = config.codec_limits()
         self.mailbox = Mailbox(window=config.window)
+        # Messages held in memory per subscription: a page, refilled as acks drain it.
+        self._page = max(4 * config.window, 64)
         self.counters: Counter[str] = Counter()
         self.errors: Counter[str] = Counter()
-        self._conns: set[_Conn] = set()
+        self._conns: set[Conn] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
         self._runner: web.AppRunner | None = None
         self._sweeper: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._closing = False
         self._closed: asyncio.Event | None = None
         self._close_task: asyncio.Task[None] | None = None
@@ -264,7 +175,9 @@ class RelayServer:
             raise
         addrs = self._runner.addresses
         self.port = int(addrs[0][1]) if addrs else cfg.port
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+        loop = asyncio.get_running_loop()
+        self._sweeper = loop.create_task(self._sweep_forever())
+        self._watchdog = loop.create_task(self._close_idle_forever())
         log.info("relay listening (protocol version %s)", PROTOCOL_VERSION)
 
     async def close(self) -> None:
@@ -276,10 +189,11 @@ class RelayServer:
     async def _close(self) -> None:
         self._closing = True
         timeout = self.config.shutdown_timeout
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        for task in (self._sweeper, self._watchdog):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._runner is not None:
             for site in list(self._runner.sites):
                 await site.stop()  # stop accepting
@@ -319,45 +233,19 @@ class RelayServer:
         return web.Response(text="ok\n")
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        lines: list[str] = []
-
-        def metric(name: str, kind: str, help_: str, value: float, labels: str = "") -> None:
-            if not any(line.startswith(f"# HELP securechat_relay_{name} ") for line in lines):
-                lines.append(f"# HELP securechat_relay_{name} {help_}")
-                lines.append(f"# TYPE securechat_relay_{name} {kind}")
-            lines.append(f"securechat_relay_{name}{labels} {value:g}")
-
-        c = self.counters
-        metric("connections", "gauge", "Open WebSocket connections.", len(self._conns))
-        metric("connections_opened_total", "counter", "Connections accepted.", c["opened"])
-        metric("subscriptions", "gauge", "Subscribed queues.", self.mailbox.subscriptions)
         try:
-            st = await self.store.stats()
-            metric("queues", "gauge", "Queues in the store.", st.queues)
-            metric("messages_stored", "gauge", "Messages waiting in the store.", st.messages)
-            metric("publications", "gauge", "Publications in the store.", st.publications)
-            metric("prekeys", "gauge", "Unused one-time prekeys.", st.prekeys)
+            stats: StoreStats | None = await self.store.stats()
         except StoreError:
-            metric("store_up", "gauge", "1 if the store answered.", 0)
-        metric("messages_in_total", "counter", "Messages stored by SEND.", c["in"])
-        metric("messages_out_total", "counter", "Messages pushed to subscribers.", c["out"])
-        metric("messages_acked_total", "counter", "Messages deleted by ACK.", c["acked"])
-        metric("messages_expired_total", "counter", "Messages deleted by the TTL.", c["expired"])
-        metric("commands_total", "counter", "Commands received.", c["commands"])
-        for code in ErrorCode:
-            metric(
-                "errors_total",
-                "counter",
-                "ERR replies by code.",
-                self.errors[code.value],
-                f'{{code="{code.value}"}}',
-            )
-        batches = getattr(self.store, "batches", None)
-        if isinstance(batches, int):
-            metric("store_commits_total", "counter", "Store transactions committed.", batches)
-        return web.Response(
-            text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8"
+            stats = None
+        text = render_metrics(
+            self.counters,
+            self.errors,
+            len(self._conns),
+            self.mailbox.subscriptions,
+            stats,
+            self.store,
         )
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
     # ---- the WebSocket ----------------------------------------------------------------------
 
@@ -372,7 +260,7 @@ class RelayServer:
         task = asyncio.current_task()
         if task is not None:
             self._handlers.add(task)
-        conn = _Conn(ws, cfg.burst)
+        conn = Conn(ws, cfg.burst)
         self._conns.add(conn)
         self.counters["opened"] += 1
         log.info("connection opened (%s open)", len(self._conns))
@@ -400,19 +288,21 @@ class RelayServer:
             log.info("connection closed: %s (%s open)", reason, len(self._conns))
         return ws
 
-    async def _read_loop(self, conn: _Conn) -> str:
-        ws, cfg = conn.ws, self.config
+    async def _read_loop(self, conn: Conn) -> str:
+        ws = conn.ws
         while True:
-            if conn.pending >= _MAX_PENDING:
+            if conn.pending >= MAX_PENDING:
                 conn.resume = asyncio.get_running_loop().create_future()
                 await conn.resume
-            try:
-                msg = await ws.receive(timeout=cfg.idle_timeout)
-            except TimeoutError:
-                if conn.subs or conn.pending:
-                    continue
-                await ws.close(code=1000, message=b"idle")
-                return "idle"
+            msg = await ws.receive()
+            conn.active = time.monotonic()
+            if self._closing:  # shutting down: run no new commands; finish the old ones
+                deadline = time.monotonic() + self.config.shutdown_timeout
+                while conn.pending and time.monotonic() < deadline:
+                    await asyncio.sleep(0.01)
+                await self._drain(conn)
+                await ws.close(code=1001, message=b"relay shutting down")
+                return "relay shutting down"
             if msg.type == WSMsgType.BINARY:
                 await self._on_frame(conn, msg.data)
                 if conn.errors >= _MAX_PROTOCOL_ERRORS:
@@ -427,10 +317,12 @@ class RelayServer:
                 return "text frame"
             elif msg.type == WSMsgType.ERROR:
                 return "transport error"
+            elif conn.idle:
+                return "idle"
             else:  # CLOSE, CLOSING, CLOSED
                 return "closed by client"
 
-    async def _drain(self, conn: _Conn) -> None:
+    async def _drain(self, conn: Conn) -> None:
         self._schedule_flush(conn)
         if conn.flush_task is not None:
             with contextlib.suppress(Exception):
@@ -438,7 +330,7 @@ class RelayServer:
 
     # ---- frames and commands ----------------------------------------------------------------
 
-    async def _on_frame(self, conn: _Conn, data: bytes) -> None:
+    async def _on_frame(self, conn: Conn, data: bytes) -> None:
         try:
             version, items = decode_client_frame(data, self.limits)
         except FrameError as exc:
@@ -448,7 +340,7 @@ class RelayServer:
             self._schedule_flush(conn)
             return
         conn.version = version
-        replies = _FrameReplies(self, conn, len(items))
+        replies = FrameReplies(self, conn, len(items))
         cfg = self.config
         for i, item in enumerate(items):
             self.counters["commands"] += 1
@@ -462,7 +354,9 @@ class RelayServer:
                 replies.set(i, Err(item.corr, ErrorCode.RATE))
                 continue
             try:
-                result = await self._dispatch(conn, item)
+                result = self._fast(conn, item)
+                if result is None:
+                    result = await self._dispatch(conn, item)
             except Exception as exc:
                 replies.set(i, self._error_item(item.corr, exc))
                 continue
@@ -485,7 +379,25 @@ class RelayServer:
         self.errors[code] += 1
         return Err(corr, code)
 
-    async def _dispatch(self, conn: _Conn, cmd: Command) -> _Result:
+    def _fast(self, conn: Conn, cmd: Command) -> _Result | None:
+        """Handle the hot commands without a coroutine when their queue is cached.
+
+        Raises:
+            CommandFailed: the command is refused before reaching the store.
+            StoreError: the store is closed.
+        """
+        kind = type(cmd)
+        if kind is Send:
+            q = self.mailbox.by_sid(cmd.sid)  # type: ignore[union-attr]
+            return None if q is None else self._send_to(conn, cmd, q)  # type: ignore[arg-type]
+        if kind is Ack:
+            q = self.mailbox.by_rid(cmd.rid)  # type: ignore[union-attr]
+            return None if q is None else self._ack_on(conn, cmd, q)  # type: ignore[arg-type]
+        if kind is Ping:
+            return Pong(cmd.corr)
+        return None
+
+    async def _dispatch(self, conn: Conn, cmd: Command) -> _Result:
         """Check and submit one command; return its reply or (future, reply maker).
 
         Raises:
@@ -526,12 +438,12 @@ class RelayServer:
             self.mailbox.remember(q)
         return q
 
-    async def _recipient(self, conn: _Conn, cmd: Key | Sub | Ack | Del) -> QueueRecord:
+    async def _recipient(self, conn: Conn, cmd: Key | Sub | Ack | Del) -> QueueRecord:
         q = await self._queue(cmd.rid)
         authorize(cmd, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, conn.session)
         return q
 
-    def _new(self, conn: _Conn, cmd: New) -> _Result:
+    def _new(self, conn: Conn, cmd: New) -> _Result:
         authorize(cmd, Role.SELF, b"", cmd.key, conn.challenge, {})
         if conn.queues_created >= self.config.max_queues_per_conn:
             raise QuotaExceeded
@@ -544,7 +456,7 @@ class RelayServer:
         corr = cmd.corr
         return fut, lambda _: Ids(corr, q.rid, q.sid)
 
-    async def _key(self, conn: _Conn, cmd: Key) -> _Result:
+    async def _key(self, conn: Conn, cmd: Key) -> _Result:
         q = await self._recipient(conn, cmd)
         if q.skey is not None:
             raise AuthError
@@ -558,18 +470,21 @@ class RelayServer:
         corr = cmd.corr
         return fut, lambda _: Ok(corr)
 
-    async def _send(self, conn: _Conn, cmd: Send) -> _Result:
+    async def _send(self, conn: Conn, cmd: Send) -> _Result:
         q = self.mailbox.by_sid(cmd.sid)
         if q is None:
             q = await self.store.queue_by_sid(cmd.sid)
             if q is None:
                 raise NoQueue
             self.mailbox.remember(q)
+        return self._send_to(conn, cmd, q)
+
+    def _send_to(self, conn: Conn, cmd: Send, q: QueueRecord) -> _Result:
         authorize(cmd, Role.SENDER, q.sid, q.skey, conn.challenge, conn.session)
         rid = q.rid
         fut = _future(
             self.store.add_message(
-                rid, os.urandom(ID_LEN), int(time.time()), cmd.body, self.config.queue_quota
+                rid, random_ids.take(ID_LEN), int(time.time()), cmd.body, self.config.queue_quota
             )
         )
 
@@ -578,25 +493,32 @@ class RelayServer:
                 return
             self.counters["in"] += 1
             owner = self.mailbox.arrived(rid, f.result())
-            if isinstance(owner, _Conn):
+            if isinstance(owner, Conn):
                 self._want_push(owner, rid)
 
         fut.add_done_callback(stored)
         corr = cmd.corr
         return fut, lambda _: Ok(corr)
 
-    async def _sub(self, conn: _Conn, cmd: Sub) -> _Result:
+    async def _sub(self, conn: Conn, cmd: Sub) -> _Result:
         q = await self._recipient(conn, cmd)
         rid = q.rid
         if rid not in conn.subs and len(conn.subs) >= self.config.max_subs_per_conn:
             raise QuotaExceeded
         old = self.mailbox.subscribe(rid, conn)
-        if isinstance(old, _Conn):
+        if isinstance(old, Conn):
             old.subs.discard(rid)
             old.out.append(End(rid))
             self._schedule_flush(old)
         conn.subs.add(rid)
-        fut = _future(self.store.pending(rid, self.config.queue_quota))
+        fut = self._load_page(conn, rid, 0)
+        corr = cmd.corr
+        return fut, lambda _: Ok(corr)
+
+    def _load_page(self, conn: Conn, rid: bytes, after: int) -> asyncio.Future[Any]:
+        """Load the next page of `rid`'s stored messages into `conn`'s subscription."""
+        page = self._page
+        fut = _future(self.store.pending(rid, page, after))
 
         def loaded(f: asyncio.Future[list[StoredMessage]]) -> None:
             if f.cancelled() or f.exception() is not None:
@@ -604,15 +526,18 @@ class RelayServer:
                     self.mailbox.unsubscribe(rid)
                 conn.subs.discard(rid)
                 return
-            if self.mailbox.loaded(rid, conn, f.result()):
+            msgs = f.result()
+            if self.mailbox.loaded(rid, conn, msgs, complete=len(msgs) < page):
                 self._want_push(conn, rid)
 
         fut.add_done_callback(loaded)
-        corr = cmd.corr
-        return fut, lambda _: Ok(corr)
+        return fut
 
-    async def _ack(self, conn: _Conn, cmd: Ack) -> _Result:
-        q = await self._recipient(conn, cmd)
+    async def _ack(self, conn: Conn, cmd: Ack) -> _Result:
+        return self._ack_on(conn, cmd, await self._queue(cmd.rid))
+
+    def _ack_on(self, conn: Conn, cmd: Ack, q: QueueRecord) -> _Result:
+        authorize(cmd, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, conn.session)
         rid, mid = q.rid, cmd.mid
         fut = _future(self.store.delete_message(rid, mid))
 
@@ -621,14 +546,14 @@ class RelayServer:
                 return
             self.counters["acked"] += 1
             owner = self.mailbox.acked(rid, mid)
-            if isinstance(owner, _Conn):
+            if isinstance(owner, Conn):
                 self._want_push(owner, rid)
 
         fut.add_done_callback(deleted)
         corr = cmd.corr
         return fut, lambda _: Ok(corr)
 
-    async def _del(self, conn: _Conn, cmd: Del) -> _Result:
+    async def _del(self, conn: Conn, cmd: Del) -> _Result:
         q = await self._recipient(conn, cmd)
         rid = q.rid
         fut = _future(self.store.delete_queue(rid))
@@ -638,7 +563,7 @@ class RelayServer:
                 return
             self.mailbox.forget(rid)
             owner = self.mailbox.unsubscribe(rid)
-            if isinstance(owner, _Conn):
+            if isinstance(owner, Conn):
                 owner.subs.discard(rid)
                 if owner is not conn:
                     owner.out.append(End(rid))
@@ -648,7 +573,7 @@ class RelayServer:
         corr = cmd.corr
         return fut, lambda _: Ok(corr)
 
-    async def _pub(self, conn: _Conn, cmd: Pub) -> _Result:
+    async def _pub(self, conn: Conn, cmd: Pub) -> _Result:
         now = int(time.time())
         if cmd.pid is None:
             authorize(cmd, Role.SELF, b"", cmd.key, conn.challenge, {})
@@ -670,7 +595,7 @@ class RelayServer:
         corr = cmd.corr
         return fut, lambda _: Pid(corr, pid)
 
-    async def _unpub(self, conn: _Conn, cmd: Unpub) -> _Result:
+    async def _unpub(self, conn: Conn, cmd: Unpub) -> _Result:
         existing = await self.store.publication(cmd.pid)
         if existing is None:
             raise NoPublication
@@ -690,15 +615,15 @@ class RelayServer:
 
     # ---- output -----------------------------------------------------------------------------
 
-    def _want_push(self, conn: _Conn, rid: bytes) -> None:
+    def _want_push(self, conn: Conn, rid: bytes) -> None:
         conn.dirty.add(rid)
         self._schedule_flush(conn)
 
-    def _schedule_flush(self, conn: _Conn) -> None:
+    def _schedule_flush(self, conn: Conn) -> None:
         if conn.flush_task is None and not conn.closed:
             conn.flush_task = asyncio.get_running_loop().create_task(self._flush(conn))
 
-    async def _flush(self, conn: _Conn) -> None:
+    async def _flush(self, conn: Conn) -> None:
         ws, mailbox = conn.ws, self.mailbox
         budget = self.limits.max_frame - 4096
         try:
@@ -710,6 +635,9 @@ class RelayServer:
                         for m in mailbox.next_pushes(rid, conn):
                             items.append(Msg(rid, m.mid, m.ts, m.body))
                             self.counters["out"] += 1
+                        after = mailbox.more(rid, conn)
+                        if after is not None:
+                            self._load_page(conn, rid, after).add_done_callback(_retrieve)
                 if not items:
                     break
                 start, size = 0, 0
@@ -736,6 +664,18 @@ class RelayServer:
                 log.error("the message expiry sweep failed")
                 log.debug("sweep failure", exc_info=True)
 
+    async def _close_idle_forever(self) -> None:
+        """Close connections without subscriptions that sent nothing for `idle_timeout`."""
+        timeout = self.config.idle_timeout
+        while True:
+            await asyncio.sleep(min(30.0, timeout / 4))
+            cutoff = time.monotonic() - timeout
+            for conn in list(self._conns):
+                if conn.active < cutoff and not conn.subs and not conn.pending and not conn.idle:
+                    conn.idle = True
+                    with contextlib.suppress(Exception):
+                        await conn.ws.close(code=1000, message=b"idle")
+
     async def sweep(self, now: float | None = None) -> int:
         """Delete messages older than the TTL; return how many the store deleted.
 
@@ -746,11 +686,16 @@ class RelayServer:
         n = await self.store.expire(before)
         self.counters["expired"] += n
         for rid, owner in self.mailbox.expire(before):
-            if isinstance(owner, _Conn):
+            if isinstance(owner, Conn):
                 self._want_push(owner, rid)
         if n:
             log.debug("expired %s messages", n)
         return n
+
+
+def _retrieve(f: asyncio.Future[Any]) -> None:
+    if not f.cancelled():
+        f.exception()  # failures are handled in the future's own callback
 
 
 def _future(aw: Awaitable[Any]) -> asyncio.Future[Any]:

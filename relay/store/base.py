@@ -102,8 +102,12 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
-    def pending(self, rid: bytes, limit: int) -> Awaitable[list[StoredMessage]]:
-        """Return up to `limit` messages of `rid` in store order (empty if no such queue)."""
+    def pending(self, rid: bytes, limit: int, after: int = 0) -> Awaitable[list[StoredMessage]]:
+        """Return up to `limit` messages of `rid` with seq > `after`, in store order.
+
+        Empty if there is no such queue. The result includes every message whose
+        `add_message` result was delivered before this result (the mailbox relies on it).
+        """
 
     @abc.abstractmethod
     def delete_message(self, rid: bytes, mid: bytes) -> Awaitable[None]:

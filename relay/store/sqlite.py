@@ -28,9 +28,10 @@ import queue
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from relay.exceptions import (
     AuthError,
@@ -49,9 +50,23 @@ __all__ = ["DB_NAME", "SQLiteStore", "read_stats", "schema_files"]
 log = logging.getLogger(__name__)
 
 DB_NAME = "relay.sqlite3"
+_CHUNK = 1000  # rows per multi-row statement (SQLite allows 32766 parameters)
 T = TypeVar("T")
 _Op = Callable[[sqlite3.Connection], Any]
 _STOP = object()
+
+
+class _AddMessage(NamedTuple):
+    rid: bytes
+    mid: bytes
+    ts: int
+    body: bytes
+    quota: int
+
+
+class _DeleteMessage(NamedTuple):
+    rid: bytes
+    mid: bytes
 
 
 def schema_files() -> list[tuple[int, str]]:
@@ -85,7 +100,10 @@ def _migrate(conn: sqlite3.Connection) -> int:
     for version, sql in files:
         if version <= current:
             continue
-        log.info("upgrading the relay database to schema version %s", version)
+        if current == 0 and version == 1:
+            log.info("creating the relay database (schema version %s)", latest)
+        else:
+            log.info("upgrading the relay database to schema version %s", version)
         conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version:d};\nCOMMIT;")
     return latest
 
@@ -132,8 +150,11 @@ class SQLiteStore(Store):
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
         self._counts: dict[bytes, int] = {}  # writer thread only: messages per queue
+        self._next_seq: int | None = None  # writer thread only
         self._closed = False
         self.batches = 0  # committed transactions, for the benchmark and metrics
+        self.batched_ops = 0  # operations run in those transactions
+        self.batch_seconds = 0.0  # time spent running them, commit (fsync) included
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -213,21 +234,45 @@ class SQLiteStore(Store):
                     stop = True
                     break
                 batch.append(item)
+            started = time.perf_counter()
             results = self._run_batch(conn, batch)
+            self.batch_seconds += time.perf_counter() - started
+            self.batched_ops += len(batch)
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
                 loop.call_soon_threadsafe(_resolve, results)
 
     def _run_batch(
-        self, conn: sqlite3.Connection, batch: list[tuple[_Op, asyncio.Future[Any]]]
+        self, conn: sqlite3.Connection, batch: list[tuple[Any, asyncio.Future[Any]]]
     ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
         results: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        adds: list[tuple[_AddMessage, asyncio.Future[Any]]] = []
+        dels: list[tuple[_DeleteMessage, asyncio.Future[Any]]] = []
+
+        def flush_hot() -> None:
+            # Deletions first: they only free room, so a send never gets QUOTA because of
+            # the order of the batch. Adds and deletes never touch the same message.
+            if dels:
+                self._apply_deletes(conn, dels, results)
+                dels.clear()
+            if adds:
+                self._apply_adds(conn, adds, results)
+                adds.clear()
+
         try:
             conn.execute("BEGIN IMMEDIATE")
             for op, fut in batch:
+                if type(op) is _AddMessage:
+                    adds.append((op, fut))
+                    continue
+                if type(op) is _DeleteMessage:
+                    dels.append((op, fut))
+                    continue
+                flush_hot()
                 try:
                     results.append((fut, True, op(conn)))
                 except CommandFailed as exc:
                     results.append((fut, False, exc))
+            flush_hot()
             conn.execute("COMMIT")
             self.batches += 1
         except Exception as exc:
@@ -236,10 +281,99 @@ class SQLiteStore(Store):
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             self._counts.clear()
+            self._next_seq = None
             err = StoreError("the relay store failed")
             err.__cause__ = exc
             results = [(fut, False, err) for _, fut in batch]
         return results
+
+    def _apply_adds(
+        self,
+        conn: sqlite3.Connection,
+        adds: list[tuple[_AddMessage, asyncio.Future[Any]]],
+        results: list[tuple[asyncio.Future[Any], bool, Any]],
+    ) -> None:
+        """Insert many messages with one executemany (one GIL hand-off, not one per row)."""
+        if self._next_seq is None:
+            used = conn.execute(
+                "SELECT max(coalesce((SELECT max(seq) FROM messages), 0), "
+                "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0))"
+            ).fetchone()[0]
+            self._next_seq = int(used) + 1
+        rows: list[Any] = []
+        for op, fut in adds:
+            n = self._count(conn, op.rid)
+            if n is None:
+                results.append((fut, False, NoQueue()))
+                continue
+            if n >= op.quota:
+                results.append((fut, False, QuotaExceeded()))
+                continue
+            self._counts[op.rid] = n + 1
+            seq = self._next_seq
+            self._next_seq += 1
+            rows.append((seq, op.rid, op.mid, op.ts, op.body))
+            results.append((fut, True, StoredMessage(seq, op.mid, op.ts, op.body)))
+        # One multi-row INSERT per chunk: the sqlite3 module releases and re-takes the GIL
+        # around every statement step, so executemany would hand the GIL back and forth
+        # with the event loop once per row.
+        for i in range(0, len(rows), _CHUNK):
+            chunk = rows[i : i + _CHUNK]
+            conn.execute(
+                "INSERT INTO messages (seq, rid, mid, ts, body) VALUES "  # noqa: S608
+                + ",".join(["(?,?,?,?,?)"] * len(chunk)),
+                [v for row in chunk for v in row],
+            )
+
+    def _apply_deletes(
+        self,
+        conn: sqlite3.Connection,
+        dels: list[tuple[_DeleteMessage, asyncio.Future[Any]]],
+        results: list[tuple[asyncio.Future[Any], bool, Any]],
+    ) -> None:
+        """Delete many acknowledged messages with one statement per chunk.
+
+        The fast path assumes every acknowledged message exists; if a chunk deletes fewer rows
+        than asked, it is rolled back to a savepoint and redone one message at a time to tell
+        which acknowledgements get NO_MSG.
+        """
+        seen: set[tuple[bytes, bytes]] = set()
+        todo: list[tuple[_DeleteMessage, asyncio.Future[Any]]] = []
+        for op, fut in dels:
+            if (op.rid, op.mid) in seen:
+                results.append((fut, False, NoMessage()))
+                continue
+            seen.add((op.rid, op.mid))
+            todo.append((op, fut))
+        for i in range(0, len(todo), _CHUNK):
+            chunk = todo[i : i + _CHUNK]
+            n = len(chunk)
+            conn.execute("SAVEPOINT acks")
+            cur = conn.execute(
+                f"DELETE FROM messages WHERE mid IN ({','.join('?' * n)}) "  # noqa: S608
+                f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)})",
+                [op.mid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)],
+            )
+            if cur.rowcount == n:
+                conn.execute("RELEASE acks")
+                done = [(op, fut, True) for op, fut in chunk]
+            else:
+                conn.execute("ROLLBACK TO acks")
+                conn.execute("RELEASE acks")
+                done = []
+                for op, fut in chunk:
+                    one = conn.execute(
+                        "DELETE FROM messages WHERE mid = ? AND rid = ?", (op.mid, op.rid)
+                    )
+                    done.append((op, fut, one.rowcount == 1))
+            for op, fut, ok in done:
+                if not ok:
+                    results.append((fut, False, NoMessage()))
+                    continue
+                count = self._counts.get(op.rid)
+                if count is not None:
+                    self._counts[op.rid] = max(0, count - 1)
+                results.append((fut, True, None))
 
     # ---- queues -----------------------------------------------------------------------------
 
@@ -305,49 +439,27 @@ class SQLiteStore(Store):
     def add_message(
         self, rid: bytes, mid: bytes, ts: int, body: bytes, quota: int
     ) -> asyncio.Future[StoredMessage]:
-        """See `Store.add_message`."""
+        """See `Store.add_message` (applied in bulk by the writer thread)."""
+        return self._submit(_AddMessage(rid, mid, ts, body, quota))  # type: ignore[arg-type]
 
-        def op(c: sqlite3.Connection) -> StoredMessage:
-            n = self._count(c, rid)
-            if n is None:
-                raise NoQueue
-            if n >= quota:
-                raise QuotaExceeded
-            cur = c.execute(
-                "INSERT INTO messages (rid, mid, ts, body) VALUES (?, ?, ?, ?)",
-                (rid, mid, ts, body),
-            )
-            self._counts[rid] = n + 1
-            seq = cur.lastrowid
-            assert seq is not None  # noqa: S101
-            return StoredMessage(seq, mid, ts, body)
-
-        return self._submit(op)
-
-    def pending(self, rid: bytes, limit: int) -> asyncio.Future[list[StoredMessage]]:
+    def pending(
+        self, rid: bytes, limit: int, after: int = 0
+    ) -> asyncio.Future[list[StoredMessage]]:
         """See `Store.pending`."""
 
         def op(c: sqlite3.Connection) -> list[StoredMessage]:
             rows = c.execute(
-                "SELECT seq, mid, ts, body FROM messages WHERE rid = ? ORDER BY seq LIMIT ?",
-                (rid, limit),
+                "SELECT seq, mid, ts, body FROM messages WHERE rid = ? AND seq > ? "
+                "ORDER BY seq LIMIT ?",
+                (rid, after, limit),
             )
             return [StoredMessage(*r) for r in rows]
 
         return self._submit(op)
 
     def delete_message(self, rid: bytes, mid: bytes) -> asyncio.Future[None]:
-        """See `Store.delete_message`."""
-
-        def op(c: sqlite3.Connection) -> None:
-            cur = c.execute("DELETE FROM messages WHERE mid = ? AND rid = ?", (mid, rid))
-            if cur.rowcount == 0:
-                raise NoMessage
-            n = self._counts.get(rid)
-            if n is not None:
-                self._counts[rid] = max(0, n - cur.rowcount)
-
-        return self._submit(op)
+        """See `Store.delete_message` (applied in bulk by the writer thread)."""
+        return self._submit(_DeleteMessage(rid, mid))  # type: ignore[arg-type]
 
     def expire(self, before: int) -> asyncio.Future[int]:
         """See `Store.expire`."""

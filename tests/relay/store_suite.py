@@ -70,6 +70,8 @@ class StoreSuite:
         await store.delete_message(q.rid, mids[1])
         assert [m.mid for m in await store.pending(q.rid, 100)] == [mids[0], *mids[2:]]
         assert [m.mid for m in await store.pending(q.rid, 2)] == [mids[0], mids[2]]
+        after = (await store.pending(q.rid, 2))[-1].seq
+        assert [m.mid for m in await store.pending(q.rid, 10, after)] == mids[3:]
         with pytest.raises(NoMessage):
             await store.delete_message(q.rid, mids[1])
         other = new_queue()

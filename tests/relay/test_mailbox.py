@@ -179,3 +179,22 @@ def test_each_message_pushed_once_per_subscription_in_order(
             mb.loaded(RID, owner, sorted(live.values(), key=lambda m: m.seq))
             pushed, inflight = [], set()
         assert pushed == sorted(set(pushed))
+
+
+def test_pages_bound_memory_and_keep_order() -> None:
+    """With an incomplete page, arrivals wait for later pages; `more` asks for them in order."""
+    mb = Mailbox(window=2)
+    mb.subscribe(RID, "a")
+    mb.loaded(RID, "a", [msg(1), msg(2), msg(3)], complete=False)
+    assert mb.arrived(RID, msg(9)) is None  # left to a later page
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [1, 2]
+    assert mb.more(RID, "a") == 3  # one unsent message left: below the window
+    assert mb.more(RID, "a") is None  # already loading
+    mb.acked(RID, msg(1).mid)
+    mb.loaded(RID, "a", [msg(4), msg(9)], complete=True)
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [3]
+    mb.acked(RID, msg(2).mid)
+    mb.acked(RID, msg(3).mid)
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [4, 9]
+    assert mb.arrived(RID, msg(10)) == "a"  # complete again: arrivals join directly
+    assert mb.more(RID, "a") is None

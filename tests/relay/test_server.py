@@ -522,3 +522,37 @@ async def test_graceful_close_is_idempotent(start_relay: StartRelay) -> None:
     with pytest.raises(ConnectionClosed):
         await c.ping()
     await c.close()
+
+
+async def test_idle_connection_closed_subscriber_kept(start_relay: StartRelay) -> None:
+    """Without a subscription, a silent connection is closed after idle_timeout; a subscriber is not."""
+    relay = await start_relay(idle_timeout=0.4)
+    idle = await RelayClient.connect(ws_url(relay))
+    listener = await RelayClient.connect(ws_url(relay))
+    try:
+        rkey, rid, _ = await new_queue(listener)
+        await listener.subscribe(rid, rkey)
+        await wait_until(lambda: idle.closed)
+        await asyncio.sleep(0.5)  # well past the timeout: the subscriber must still be open
+        await listener.ping()
+    finally:
+        await idle.close()
+        await listener.close()
+
+
+async def test_long_queue_delivered_in_pages_in_order(start_relay: StartRelay) -> None:
+    """A queue longer than one in-memory page is delivered completely and in order."""
+    relay = await start_relay(window=2, queue_quota=500)
+    async with await RelayClient.connect(ws_url(relay)) as c:
+        rkey, rid, sid = await new_queue(c)
+        sent = [b"%03d" % i for i in range(150)]  # the page is 64 messages
+        await asyncio.gather(*(c.send(sid, b) for b in sent[:100]))
+        await c.subscribe(rid, rkey)
+        got = []
+        for i in range(150):
+            if i == 50:  # more arrive while older ones are still only in the store
+                await asyncio.gather(*(c.send(sid, b) for b in sent[100:]))
+            m = await next_msg(c)
+            got.append(m.body)
+            await c.ack(rid, m.mid, rkey)
+        assert got == sent

@@ -106,13 +106,10 @@ async def test_database_file_is_private(store: SQLiteStore) -> None:
     assert mode & 0o077 == 0
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere")
-async def test_unwritable_data_dir(tmp_path: Path) -> None:
-    """A data directory that cannot be created or written raises StoreError."""
-    ro = tmp_path / "ro"
-    ro.mkdir(mode=0o500)
+async def test_uncreatable_data_dir() -> None:
+    """A data directory that cannot be created, even by root (inside /proc), raises StoreError."""
     with pytest.raises(StoreError):
-        await SQLiteStore(ro / "data").open()
+        await SQLiteStore(Path("/proc/self/securechat-relay-data")).open()
 
 
 async def test_file_in_place_of_data_dir(tmp_path: Path) -> None:

@@ -1,0 +1,394 @@
+"""Load generator for bench/relay.py; runs in its own process and prints one JSON line.
+
+Phases (``--phase``), each against ``--target relay`` (the real relay, durable store) or
+``--target forward`` (bench/_forwarder.py, no auth, no storage):
+
+throughput  ``--conns`` sender and as many receiver connections, ``--queues`` queues spread
+            over them; every queue keeps ``--inflight`` messages in flight (a new one is sent
+            when the previous is confirmed: relay OK after durable commit, forwarder: the
+            receiver's ack routed back). Receivers acknowledge every message. Reports
+            messages delivered per second after a warm-up.
+latency     a paced background load (``--rate`` msg/s) plus a probe every 2 ms rotating over
+            8 probe queues; reports one-hop latency (send issued -> message received)
+            p50/p99 of the probes.
+idle        opens ``--idle`` connections, reads the server's RSS (``--server-pid``) before
+            and after, checks the server counts them all and that a sample still answers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import random
+import resource
+import statistics
+import struct
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgpack
+from nacl.signing import SigningKey
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from relay.client import RelayClient
+from relay.protocol import Ack, Msg
+
+BODY = 256
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def _ignore(f: asyncio.Future[Any]) -> None:
+    if not f.cancelled():
+        f.exception()
+
+
+# ---- the relay --------------------------------------------------------------------------------
+
+
+class RelayRig:
+    """Queues on the real relay, each with a receiver (subscribed) and a sender connection."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.session = session
+        self.on_message: Callable[[int, bytes], None] = lambda q, b: None
+        self.queues: list[tuple[RelayClient, bytes, SigningKey]] = []  # sender, sid, skey
+        self.conns: list[RelayClient] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def setup(self, n_conns: int, n_queues: int) -> None:
+        mk = [
+            RelayClient.connect(self.url, session=self.session, heartbeat=None)
+            for _ in range(2 * n_conns)
+        ]
+        conns = await asyncio.gather(*mk)
+        self.conns = list(conns)
+        senders, receivers = conns[:n_conns], conns[n_conns:]
+        index: dict[bytes, int] = {}
+        keys: dict[bytes, SigningKey] = {}
+
+        async def make(i: int) -> None:
+            r, s = receivers[i % n_conns], senders[i % n_conns]
+            rkey, skey = SigningKey.generate(), SigningKey.generate()
+            rid, sid = await r.create_queue(rkey)
+            await r.secure_queue(rid, rkey, bytes(skey.verify_key))
+            await r.subscribe(rid, rkey)
+            index[rid], keys[rid] = i, rkey
+            self.queues[i] = (s, sid, skey)
+
+        self.queues = [None] * n_queues  # type: ignore[list-item]
+        await asyncio.gather(*(make(i) for i in range(n_queues)))
+        for r in receivers:
+            self.tasks.append(asyncio.create_task(self._receive(r, index, keys)))
+
+    async def _receive(
+        self, r: RelayClient, index: dict[bytes, int], keys: dict[bytes, SigningKey]
+    ) -> None:
+        async for item in r.pushes():
+            if isinstance(item, Msg):
+                r.submit(
+                    r.sign(Ack(r.next_corr(), item.rid, item.mid), keys[item.rid], item.rid)
+                ).add_done_callback(_ignore)
+                self.on_message(index[item.rid], item.body)
+
+    def send(self, q: int, body: bytes, done: Callable[[], None] | None = None) -> None:
+        s, sid, skey = self.queues[q]
+        fut = s.submit_send(sid, body, skey)
+        fut.add_done_callback(_ignore if done is None else (lambda f: (_ignore(f), done())))
+
+    async def close(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*(c.close() for c in self.conns), return_exceptions=True)
+
+
+# ---- the bare forwarder -----------------------------------------------------------------------
+
+
+class FwdConn:
+    """A forwarder connection with the same one-frame-per-loop-iteration batching as RelayClient."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, me: bytes) -> None:
+        self.ws, self.me = ws, me
+        self.out: list[list[bytes]] = []
+        self.flushing = False
+
+    @classmethod
+    async def open(cls, url: str, session: aiohttp.ClientSession) -> FwdConn:
+        ws = await session.ws_connect(url, compress=0, max_msg_size=0)
+        me = os.urandom(16)
+        await ws.send_bytes(me)
+        return cls(ws, me)
+
+    def put(self, dest: bytes, body: bytes) -> None:
+        self.out.append([dest, body])
+        if not self.flushing:
+            self.flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)
+        try:
+            while self.out:
+                batch, self.out = self.out[:64], self.out[64:]
+                await self.ws.send_bytes(msgpack.packb({"b": batch}))
+        finally:
+            self.flushing = False
+
+
+class FwdRig:
+    """The forwarder with the relay rig's shape: receiver acks are routed back to senders."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
+        self.url = url
+        self.session = session
+        self.on_message: Callable[[int, bytes], None] = lambda q, b: None
+        self.queues: list[tuple[FwdConn, FwdConn]] = []  # sender, receiver
+        self.conns: list[FwdConn] = []
+        self.tasks: list[asyncio.Task[None]] = []
+        self.waiting: dict[bytes, list[Callable[[], None]]] = {}
+
+    async def setup(self, n_conns: int, n_queues: int) -> None:
+        conns = await asyncio.gather(
+            *(FwdConn.open(self.url, self.session) for _ in range(2 * n_conns))
+        )
+        self.conns = list(conns)
+        senders, receivers = conns[:n_conns], conns[n_conns:]
+        self.queues = [(senders[i % n_conns], receivers[i % n_conns]) for i in range(n_queues)]
+        for s in senders:
+            self.waiting[s.me] = []
+            self.tasks.append(asyncio.create_task(self._sender_loop(s)))
+        for r in receivers:
+            self.tasks.append(asyncio.create_task(self._receiver_loop(r)))
+
+    async def _receiver_loop(self, r: FwdConn) -> None:
+        async for msg in r.ws:
+            for body in msgpack.unpackb(msg.data)["b"]:
+                q, sender = struct.unpack_from(">I16s", body)
+                r.put(sender, b"a")
+                self.on_message(q, body)
+
+    async def _sender_loop(self, s: FwdConn) -> None:
+        waiting = self.waiting[s.me]
+        async for msg in s.ws:
+            for _ in msgpack.unpackb(msg.data)["b"]:
+                if waiting:
+                    waiting.pop(0)()
+
+    def send(self, q: int, body: bytes, done: Callable[[], None] | None = None) -> None:
+        s, r = self.queues[q]
+        s.put(r.me, struct.pack(">I16s", q, s.me) + body[20:])
+        if done is not None:
+            self.waiting[s.me].append(done)
+
+    async def close(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        await asyncio.gather(*(c.ws.close() for c in self.conns), return_exceptions=True)
+
+
+# ---- phases -----------------------------------------------------------------------------------
+
+
+async def make_rig(args: argparse.Namespace, session: aiohttp.ClientSession) -> RelayRig | FwdRig:
+    return RelayRig(args.url, session) if args.target == "relay" else FwdRig(args.url, session)
+
+
+async def throughput(args: argparse.Namespace) -> dict[str, Any]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        rig = await make_rig(args, session)
+        await rig.setup(args.conns, args.queues)
+        delivered = 0
+        running = True
+        body = os.urandom(BODY)
+
+        def got(q: int, b: bytes) -> None:
+            nonlocal delivered
+            delivered += 1
+
+        rig.on_message = got
+
+        def pump(q: int) -> Callable[[], None]:
+            def again() -> None:
+                if running:
+                    rig.send(q, body, again)
+
+            return again
+
+        for q in range(args.queues):
+            for _ in range(args.inflight):
+                rig.send(q, body, pump(q))
+        await asyncio.sleep(args.warmup)
+        d0, t0 = delivered, time.perf_counter()
+        await asyncio.sleep(args.duration)
+        d1, t1 = delivered, time.perf_counter()
+        running = False
+        await asyncio.sleep(0.5)
+        await rig.close()
+    return {"msgs_per_s": (d1 - d0) / (t1 - t0), "delivered": d1 - d0, "seconds": t1 - t0}
+
+
+async def latency(args: argparse.Namespace) -> dict[str, Any]:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        rig = await make_rig(args, session)
+        n_probe = 8  # probes rotate over their own queues, so no single queue is a bottleneck
+        await rig.setup(args.conns, args.queues + n_probe)
+        probe_qs = set(range(args.queues, args.queues + n_probe))
+        samples: list[float] = []
+        sent: dict[bytes, int] = {}
+
+        def got(q: int, b: bytes) -> None:
+            if q in probe_qs:
+                key = b[-8:]
+                start = sent.pop(key, None)
+                if start is not None:
+                    samples.append((time.perf_counter_ns() - start) / 1e6)
+
+        rig.on_message = got
+        body = bytearray(os.urandom(BODY))
+        stop = time.perf_counter() + args.warmup + args.duration
+        measure_from = time.perf_counter() + args.warmup
+        tick, per_tick_f, carry, q = 0.002, args.rate * 0.002, 0.0, 0
+        next_t = time.perf_counter()
+        n = 0
+        while time.perf_counter() < stop:
+            carry += per_tick_f
+            k = int(carry)
+            carry -= k
+            for _ in range(k):
+                rig.send(q, bytes(body))
+                q = (q + 1) % args.queues
+            if time.perf_counter() >= measure_from:
+                n += 1
+                tag = struct.pack(">Q", n)
+                probe = bytes(body[:-8]) + tag
+                sent[tag] = time.perf_counter_ns()
+                rig.send(args.queues + n % n_probe, probe)
+            next_t += tick
+            await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
+        await asyncio.sleep(0.5)
+        await rig.close()
+    samples.sort()
+    if not samples:
+        return {"p50_ms": None, "p99_ms": None, "probes": 0}
+    return {
+        "p50_ms": statistics.median(samples),
+        "p99_ms": samples[min(len(samples) - 1, int(len(samples) * 0.99))],
+        "probes": len(samples),
+        "lost": len(sent),
+    }
+
+
+async def idle(args: argparse.Namespace) -> dict[str, Any]:
+    n = args.idle
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await asyncio.sleep(0.5)
+        before = rss_kib(args.server_pid)
+        sem = asyncio.Semaphore(200)
+        conns: list[Any] = []
+        failed = 0
+
+        async def one() -> None:
+            nonlocal failed
+            async with sem:
+                try:
+                    if args.target == "relay":
+                        conns.append(
+                            await RelayClient.connect(args.url, session=session, heartbeat=None)
+                        )
+                    else:
+                        conns.append(await FwdConn.open(args.url, session))
+                except Exception:
+                    failed += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(n)))
+        open_s = time.perf_counter() - t0
+        await asyncio.sleep(2.0)
+        after = rss_kib(args.server_pid)
+        base = args.url.replace("ws://", "http://").rsplit("/", 1)[0]
+        if args.target == "relay":
+            async with session.get(f"{base}/metrics") as r:
+                text = await r.text()
+            counted = next(
+                int(float(line.split()[1]))
+                for line in text.splitlines()
+                if line.startswith("securechat_relay_connections ")
+            )
+        else:
+            async with session.get(f"{base}/count") as r:
+                counted = int(await r.text())
+        sample = random.sample(conns, min(200, len(conns)))
+        ok = 0
+        for c in sample:
+            with contextlib.suppress(Exception):
+                if isinstance(c, RelayClient):
+                    await asyncio.wait_for(c.ping(), 10)
+                else:
+                    c.put(c.me, os.urandom(20))
+                    await asyncio.wait_for(c.ws.receive(), 10)
+                ok += 1
+        for c in conns:
+            with contextlib.suppress(Exception):
+                await (c.close() if isinstance(c, RelayClient) else c.ws.close())
+    return {
+        "connections": n,
+        "opened": len(conns),
+        "failed": failed,
+        "server_counted": counted,
+        "sample_answered": ok,
+        "sample": len(sample),
+        "rss_before_kib": before,
+        "rss_after_kib": after,
+        "kib_per_conn": (after - before) / max(1, len(conns)),
+        "open_seconds": open_s,
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--target", choices=["relay", "forward"], required=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--phase", choices=["throughput", "latency", "idle"], required=True)
+    p.add_argument("--conns", type=int, default=8)
+    p.add_argument("--queues", type=int, default=256)
+    p.add_argument("--inflight", type=int, default=16)
+    p.add_argument("--duration", type=float, default=10.0)
+    p.add_argument("--warmup", type=float, default=2.0)
+    p.add_argument("--rate", type=float, default=5000.0)
+    p.add_argument("--idle", type=int, default=10000)
+    p.add_argument("--server-pid", type=int, default=0)
+    args = p.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    gc.set_threshold(50_000, 20, 20)
+    gc.freeze()
+    phase = {"throughput": throughput, "latency": latency, "idle": idle}[args.phase]
+    try:
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:
+        factory = None
+    with asyncio.Runner(loop_factory=factory) as r:
+        result = r.run(phase(args))
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,267 @@
+"""Relay benchmark: durable end-to-end throughput, latency under load, idle-connection memory.
+
+Runs the real relay (``python -m relay.cli serve``, SQLite, synchronous=FULL) and, as the
+baseline in the same run, a bare aiohttp WebSocket forwarder (bench/_forwarder.py: no auth,
+no storage), each in its own process; the load generator (bench/_load.py) runs in a third
+process. Everything is on loopback. Figures are medians over ``--repeats`` runs, with the
+relay/forwarder ratio. Nothing here asserts: it prints what it measured.
+
+    python bench/relay.py            # full run (about 5 minutes on 2 cores)
+    python bench/relay.py --quick    # short run (about a minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+
+BENCH_CONFIG = """
+[relay]
+rate = 1000000
+burst = 1000000
+max_queues_per_conn = 1000000
+max_connections = 20000
+queue_quota = 100000
+window = 16
+log_level = "WARNING"
+sync = "FULL"
+"""
+
+
+def raise_nofile() -> int:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], port_file: Path) -> None:
+        self.name = name
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        port_file.unlink(missing_ok=True)
+        self.proc = subprocess.Popen(argv, env=env, cwd=ROOT)
+        deadline = time.monotonic() + 30
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start")
+            time.sleep(0.05)
+        self.port = int(port_file.read_text())
+        self.url = f"ws://127.0.0.1:{self.port}/ws"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def load(server: Server, target: str, phase: str, extra: list[str]) -> dict[str, Any]:
+    argv = [
+        sys.executable,
+        str(HERE / "_load.py"),
+        "--target",
+        target,
+        "--url",
+        server.url,
+        "--phase",
+        phase,
+        "--server-pid",
+        str(server.proc.pid),
+        *extra,
+    ]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+    if out.returncode != 0:
+        print(out.stderr, file=sys.stderr)
+        raise RuntimeError(f"load generator failed ({target} {phase})")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--quick", action="store_true", help="short run: 1 repeat, fewer connections")
+    p.add_argument("--repeats", type=int, help="runs per figure (default 3, quick 1)")
+    p.add_argument("--idle", type=int, help="idle connections to hold (default 10000)")
+    args = p.parse_args()
+    repeats = args.repeats or (1 if args.quick else 3)
+    duration = "4" if args.quick else "10"
+    idle_n = args.idle or (2000 if args.quick else 10000)
+    hard = raise_nofile()
+
+    tmp = Path(tempfile.mkdtemp(prefix="relay-bench-"))
+    cfg = tmp / "bench.toml"
+    cfg.write_text(BENCH_CONFIG)
+    relay = Server(
+        "relay",
+        [
+            sys.executable,
+            "-m",
+            "relay.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp / "data"),
+            "--config",
+            str(cfg),
+            "--port-file",
+            str(tmp / "relay.port"),
+        ],
+        tmp / "relay.port",
+    )
+    cfg_normal = tmp / "bench-normal.toml"
+    cfg_normal.write_text(BENCH_CONFIG.replace('sync = "FULL"', 'sync = "NORMAL"'))
+    normal = Server(
+        "relay-normal",
+        [
+            sys.executable,
+            "-m",
+            "relay.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp / "data-normal"),
+            "--config",
+            str(cfg_normal),
+            "--port-file",
+            str(tmp / "normal.port"),
+        ],
+        tmp / "normal.port",
+    )
+    fwd = Server(
+        "forward",
+        [sys.executable, str(HERE / "_forwarder.py"), "--port-file", str(tmp / "fwd.port")],
+        tmp / "fwd.port",
+    )
+    servers = {"relay": relay, "relay-normal": normal, "forward": fwd}
+    results: dict[str, dict[str, list[Any]]] = {
+        t: {"tp": [], "lat": [], "lat1k": [], "idle": []} for t in servers
+    }
+    tp_args = [
+        "--conns",
+        "8",
+        "--queues",
+        "256",
+        "--inflight",
+        "16",
+        "--duration",
+        duration,
+        "--warmup",
+        "2",
+    ]
+    lat_args = [
+        "--conns",
+        "4",
+        "--queues",
+        "64",
+        "--duration",
+        duration,
+        "--warmup",
+        "2",
+    ]
+    try:
+        for rep in range(repeats):
+            for name, server in servers.items():
+                target = "forward" if name == "forward" else "relay"
+                r = load(server, target, "throughput", tp_args)
+                results[name]["tp"].append(r)
+                print(
+                    f"[{rep + 1}/{repeats}] {name:12s} throughput {r['msgs_per_s']:9.0f} msg/s",
+                    flush=True,
+                )
+            for key, rate in (("lat", "5000"), ("lat1k", "1000")):
+                for name, server in servers.items():
+                    target = "forward" if name == "forward" else "relay"
+                    r = load(server, target, "latency", [*lat_args, "--rate", rate])
+                    results[name][key].append(r)
+                    print(
+                        f"[{rep + 1}/{repeats}] {name:12s} latency @ {rate} msg/s: p50 "
+                        f"{r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms ({r['probes']} probes)",
+                        flush=True,
+                    )
+        for name, target in (("relay", "relay"), ("forward", "forward")):
+            r = load(servers[name], target, "idle", ["--idle", str(idle_n)])
+            results[name]["idle"].append(r)
+            print(
+                f"        {name:12s} idle: {r['opened']}/{r['connections']} open, server counted "
+                f"{r['server_counted']}, {r['kib_per_conn']:.1f} KiB/conn",
+                flush=True,
+            )
+    finally:
+        for s in servers.values():
+            with contextlib.suppress(Exception):
+                s.stop()
+
+    def tp(t: str) -> float:
+        return med([r["msgs_per_s"] for r in results[t]["tp"]])
+
+    def lat(t: str, k: str, key: str = "lat") -> float:
+        return med([r[k] for r in results[t][key]])
+
+    ri, fi = results["relay"]["idle"][0], results["forward"]["idle"][0]
+    print()
+    print(
+        f"relay benchmark: {platform.python_implementation()} {platform.python_version()}, "
+        f"{os.cpu_count()} CPUs, loopback, {repeats} repeat(s), medians; RLIMIT_NOFILE {hard}"
+    )
+    print(
+        "body 256 B; relay: SQLite WAL synchronous=FULL, secured queues, sender-signed SENDs "
+        "(session auth), ACK per message; forwarder: no auth, no storage, ack routed back"
+    )
+    w = 36
+    print(f"{'':{w}s}{'relay':>10s}{'(NORMAL)':>10s}{'forwarder':>11s}{'ratio':>7s}   target")
+    tr, tn, tf = tp("relay"), tp("relay-normal"), tp("forward")
+    print(
+        f"{'delivered msg/s (256 q, 16 conns)':{w}s}{tr:10.0f}{tn:10.0f}{tf:11.0f}{tr / tf:7.2f}"
+        "   >= 20000, ratio >= 0.3"
+    )
+    for key, k, name in (
+        ("lat", "p50_ms", "one-hop p50 ms @ 5000 msg/s"),
+        ("lat", "p99_ms", "one-hop p99 ms @ 5000 msg/s"),
+        ("lat1k", "p50_ms", "one-hop p50 ms @ 1000 msg/s"),
+        ("lat1k", "p99_ms", "one-hop p99 ms @ 1000 msg/s"),
+    ):
+        a, n, b = lat("relay", k, key), lat("relay-normal", k, key), lat("forward", k, key)
+        goal = "<= 2 ms" if (key, k) == ("lat", "p99_ms") else ""
+        print(f"{name:{w}s}{a:10.2f}{n:10.2f}{b:11.2f}{a / b:7.1f}   {goal}")
+    print(
+        f"{'KiB per idle connection (RSS/N)':{w}s}{ri['kib_per_conn']:10.1f}{'':10s}"
+        f"{fi['kib_per_conn']:11.1f}{ri['kib_per_conn'] / max(0.01, fi['kib_per_conn']):7.2f}   <= 30 KiB"
+    )
+    held = lambda r: r["server_counted"] == r["connections"] and r["sample_answered"] == r["sample"]  # noqa: E731
+    print(f"{f'{idle_n} connections held':{w}s}{held(ri)!s:>10s}{'':10s}{held(fi)!s:>11s}")
+    print(
+        "relay = SQLite synchronous=FULL (fsync per group commit); (NORMAL) = synchronous=NORMAL "
+        "(survives a process crash, not a power cut); ratio = relay FULL / forwarder"
+    )
+
+
+if __name__ == "__main__":
+    main()
