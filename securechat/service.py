@@ -34,7 +34,14 @@ import msgpack
 from nacl.signing import SigningKey
 
 from crypto.documents import Disclosure as SignedDisclosure
-from crypto.envelope import Control, ControlAction, Payload, SessionSummary, Text
+from crypto.envelope import (
+    MAX_TEXT_BYTES,
+    Control,
+    ControlAction,
+    Payload,
+    SessionSummary,
+    Text,
+)
 from crypto.keys import IdentityKeyPair
 from crypto.passphrase import KdfParams
 from relay.client import RelayClient
@@ -169,7 +176,7 @@ class Service:
         self._pending: list[tuple[SendRequest, asyncio.Future[str]]] = []
         self._flush_scheduled = False
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._provisioning = False
+        self._provisioning = asyncio.Lock()  # one queue creation round at a time
         self._sent_flush: asyncio.TimerHandle | None = None
 
     def __repr__(self) -> str:
@@ -407,9 +414,10 @@ class Service:
 
     async def _provision(self) -> None:
         """Counselor: create each new conversation's own queue and send the answer."""
-        if self._provisioning:
-            return
-        self._provisioning = True
+        async with self._provisioning:
+            await self._provision_locked()
+
+    async def _provision_locked(self) -> None:
         try:
             engine = self._engine_or_raise()
             for conv_id in engine.conversations_needing_queue():
@@ -423,8 +431,6 @@ class Service:
                 link.kick()
         except SecureChatError:
             log.debug("could not create a conversation queue yet; will retry on sync")
-        finally:
-            self._provisioning = False
 
     async def _new_queue(self, url: str) -> tuple[bytes, SigningKey, QueueAddress]:
         """NEW a queue and secure it with a fresh sender key whose seed we hand to the peer."""
@@ -602,6 +608,8 @@ class Service:
         profile = self._profile_or_raise()
         if profile.role != "client":
             raise InvalidInput("Only a client profile can consent.")
+        if len(first_message.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+            raise InvalidInput("The message is too long.")
         invite, listing, _ = engine.load_invite(invite_id)
         disclosure = listing.publication.disclosure(language)
         if disclosure is None:
