@@ -17,12 +17,8 @@ from typing import Any
 
 import msgpack
 
-from crypto.documents import (
-    ConsentRecord,
-)
-from crypto.envelope import (
-    Payload,
-)
+from crypto.documents import ConsentRecord
+from crypto.envelope import Payload
 from crypto.errors import CryptoError
 from crypto.keys import IdentityKeyPair, IdentityPublicKey
 from crypto.session import Session
