@@ -1,0 +1,308 @@
+"""Publishing, invites and consent, conversations and messages, sync."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+import msgpack
+from nacl.signing import SigningKey
+
+from crypto.envelope import (
+    MAX_TEXT_BYTES,
+    Control,
+    ControlAction,
+    Payload,
+    SessionSummary,
+    Text,
+)
+from relay.client import RelayClient
+from securechat import api
+from securechat.conversations import SendRequest, referral_text
+from securechat.disclosure import LANGUAGES, DisclosureBook
+from securechat.errors import (
+    InvalidInput,
+    RelayUnavailable,
+    SecureChatError,
+)
+from securechat.invite import Invite, check_relay_url
+from securechat.relay_link import Subscription
+from securechat.retention import purge_expired
+from securechat.service.base import (
+    ServiceBase,
+    _conv_id,
+    _disclosure_view,
+    _guarded,
+)
+
+__all__ = ["Chat"]
+
+
+class Chat(ServiceBase):
+    """Publishing, invites and consent, conversations and messages, sync."""
+
+    @_guarded
+    async def publish(self, relay_url: str, *, directory: bool = False) -> str:
+        """Create the intake queue (first time), sign and publish; return the invite."""
+        profile = self._profile_or_raise()
+        engine = self._engine_or_raise()
+        if profile.role != "counselor":
+            raise InvalidInput("Only a counselor profile can publish.")
+        url = check_relay_url(relay_url)
+        info = engine.intake()
+        if info is None:
+            rkey = SigningKey.generate()
+
+            async def make(client: RelayClient) -> tuple[bytes, bytes]:
+                return await client.create_queue(rkey)
+
+            rid, sid = await self._relay(url, make)
+            engine.create_intake(url, bytes(SigningKey.generate()), rid, bytes(rkey), sid)
+            info = engine.intake()
+            assert info is not None  # noqa: S101
+        elif info.relay_url != url:
+            raise InvalidInput("This profile already publishes on another relay.")
+        blob, prekeys, version = engine.prepare_publication()
+        summary = None
+        if directory:
+            book = DisclosureBook(profile.store)
+            cp = book.get_profile()
+            summary = msgpack.packb(
+                [
+                    1,
+                    profile.display_name if cp is None else cp.name,
+                    list(cp.specializations) if cp else [],
+                    list(cp.languages) if cp else [],
+                    engine.identity.to_bytes(),
+                ],
+                use_bin_type=True,
+            )
+        publisher = SigningKey(info.publisher_seed)
+        pid_before = info.pid
+
+        async def pub(client: RelayClient) -> bytes:
+            return await client.publish(
+                publisher, blob, summary=summary, prekeys=prekeys, pid=pid_before
+            )
+
+        pid = await self._relay(url, pub)
+        profile.store.set_setting("publish.directory", "1" if directory else "0")
+        self._emit(engine.published(pid, version))
+        link = self._link(url)
+        link.subscribe(Subscription(info.rid, SigningKey(info.rkey_seed)))
+        if self._autoconnect:
+            await link.start()
+        link.kick()
+        return Invite(url, pid, engine.identity.to_bytes()).to_uri()
+
+    @_guarded
+    async def disclosures(self) -> Sequence[api.DisclosureView]:
+        """The current disclosure, one view per language."""
+        book = DisclosureBook(self._profile_or_raise().store)
+        current = book.ensure_default()
+        return [_disclosure_view(lang, current.version, current.texts[lang]) for lang in LANGUAGES]
+
+    @_guarded
+    async def edit_disclosure(self, language: str, text: str) -> api.DisclosureView:
+        """Replace one language's text (a new version); republish if already published."""
+        profile = self._profile_or_raise()
+        engine = self._engine_or_raise()
+        disclosure = DisclosureBook(profile.store).edit(language, text)
+        info = engine.intake()
+        if info is not None and info.pid is not None:
+            listed = profile.store.get_setting("publish.directory") == "1"
+            with contextlib.suppress(RelayUnavailable):
+                await self.publish(info.relay_url, directory=listed)
+        return _disclosure_view(language, disclosure.version, disclosure.texts[language])
+
+    async def directory(self, relay_url: str) -> Sequence[api.DirectoryEntry]:
+        """The relay's opt-in directory (unauthenticated summaries: verify safety numbers)."""
+        url = check_relay_url(relay_url)
+
+        async def listing(client: RelayClient) -> Any:
+            return await client.directory(None, 100)
+
+        page = await self._relay(url, listing)
+        out = []
+        for entry in page.entries:
+            try:
+                doc = msgpack.unpackb(entry.summary, raw=False, max_bin_len=4096)
+                _, name, specs, langs, key = doc
+                out.append(
+                    api.DirectoryEntry(
+                        Invite(url, entry.pid, bytes(key)).to_uri(),
+                        str(name),
+                        tuple(str(s) for s in specs),
+                        tuple(str(s) for s in langs),
+                    )
+                )
+            except (ValueError, TypeError, msgpack.UnpackException, SecureChatError):
+                continue
+        return out
+
+    @_guarded
+    async def open_invite(self, invite: str) -> api.InviteView:
+        """Fetch and verify the counselor's publication; sends nothing."""
+        engine = self._engine_or_raise()
+        parsed = Invite.parse(invite)
+
+        async def fetch(client: RelayClient) -> Any:
+            return await client.fetch(parsed.publication)
+
+        reply = await self._relay(parsed.relay_url, fetch)
+        invite_id, listing, events = engine.save_invite(parsed, reply.blob, reply.prekey)
+        self._emit(events)
+        pub = listing.publication
+        return api.InviteView(
+            invite_id=invite_id,
+            counselor_name=pub.profile.display_name,
+            credentials=pub.profile.credentials,
+            specializations=pub.profile.specialisations,
+            languages=pub.profile.languages,
+            service_hours=pub.profile.service_hours,
+            time_zone=pub.profile.time_zone,
+            response_time=pub.profile.response_time,
+            disclosures=tuple(
+                _disclosure_view(d.language, d.version, d.text, d) for d in pub.disclosures
+            ),
+        )
+
+    @_guarded
+    async def consent(self, invite_id: str, language: str, first_message: str) -> str:
+        """Sign consent to the shown disclosure and make first contact (or, for a counselor
+        already in a conversation that asks for consent again, consent inside it)."""
+        engine = self._engine_or_raise()
+        profile = self._profile_or_raise()
+        if profile.role != "client":
+            raise InvalidInput("Only a client profile can consent.")
+        if len(first_message.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+            raise InvalidInput("The message is too long.")
+        invite, listing, _ = engine.load_invite(invite_id)
+        disclosure = listing.publication.disclosure(language)
+        if disclosure is None:
+            raise InvalidInput("The counselor has no disclosure in this language.")
+        for view in engine.conversations():
+            conv = _conv_id(view.conversation_id)
+            if (
+                view.active
+                and view.consent_version is None
+                and engine.peer_of(conv) == listing.publication.identity.to_bytes()
+            ):
+                engine.reconsent(conv, language, disclosure)
+                if first_message:
+                    await self.send_text(view.conversation_id, first_message)
+                self._kick(invite.relay_url)
+                return view.conversation_id
+        rid, rkey, address = await self._new_queue(invite.relay_url)
+        conv_id, events = engine.start_conversation(
+            invite_id, language, first_message, rid, bytes(rkey), address
+        )
+        self._emit(events)
+        link = self._link(invite.relay_url)
+        link.subscribe(Subscription(rid, rkey))
+        if self._autoconnect:
+            await link.start()
+        link.kick()
+        return str(conv_id)
+
+    @_guarded
+    async def withdraw_consent(self, conversation_id: str) -> None:
+        """Withdraw consent: recorded, told to the peer, the conversation ends on both sides."""
+        engine = self._engine_or_raise()
+        self._emit(engine.withdraw(_conv_id(conversation_id)))
+        for link in self._links.values():
+            link.kick()
+
+    @_guarded
+    async def conversations(self) -> Sequence[api.ConversationView]:
+        return self._engine_or_raise().conversations()
+
+    @_guarded
+    async def send_text(self, conversation_id: str, text: str) -> str:
+        """Encrypt and queue a text; returns its message id once stored (works offline)."""
+        if not text:
+            raise InvalidInput("The message is empty.")
+        return await self._send(
+            SendRequest(_conv_id(conversation_id), Text(text), api.MessageKind.TEXT, {"text": text})
+        )
+
+    @_guarded
+    async def send_summary(self, conversation_id: str, summary: api.SessionSummary) -> str:
+        """Send a session summary with key points and tasks."""
+        payload: Payload = SessionSummary(tuple(summary.key_points), tuple(summary.tasks))
+        return await self._send(
+            SendRequest(
+                _conv_id(conversation_id),
+                payload,
+                api.MessageKind.SUMMARY,
+                {"key_points": list(summary.key_points), "tasks": list(summary.tasks)},
+            )
+        )
+
+    @_guarded
+    async def send_referral(self, conversation_id: str, language: str) -> str:
+        """Send a crisis referral with the emergency numbers of the profile's region."""
+        if language not in LANGUAGES:
+            raise InvalidInput("The language must be 'en' or 'id'.")
+        engine = self._engine_or_raise()
+        text = referral_text(engine.region, language)
+        return await self._send(
+            SendRequest(
+                _conv_id(conversation_id),
+                Control(ControlAction.REFERRAL, text),
+                api.MessageKind.REFERRAL,
+                {"text": text},
+            )
+        )
+
+    @_guarded
+    async def set_task_done(self, message_id: str, index: int, done: bool) -> None:
+        self._engine_or_raise().set_task_done(message_id, index, done)
+
+    @_guarded
+    async def message_count(self, conversation_id: str) -> int:
+        return self._engine_or_raise().message_count(_conv_id(conversation_id))
+
+    @_guarded
+    async def history(
+        self, conversation_id: str, offset: int, limit: int
+    ) -> Sequence[api.MessageView]:
+        return self._engine_or_raise().history(_conv_id(conversation_id), offset, limit)
+
+    @_guarded
+    async def safety_number(self, conversation_id: str) -> api.SafetyNumberView:
+        return self._engine_or_raise().safety_number(_conv_id(conversation_id))
+
+    @_guarded
+    async def mark_verified(self, conversation_id: str) -> None:
+        self._engine_or_raise().mark_verified(_conv_id(conversation_id))
+
+    @_guarded
+    async def confirm_key_change(self, conversation_id: str) -> None:
+        self._engine_or_raise().confirm_key_change(_conv_id(conversation_id))
+
+    @_guarded
+    async def sync(self, timeout: float = 30.0) -> None:
+        """Connect if needed, flush the outbox, receive what is waiting (and acknowledge)."""
+        engine = self._engine_or_raise()
+        await self._flush_sends_now()
+        purge_expired(self._profile_or_raise().store)
+        await self._connect_all()
+        await self._provision()
+        info = engine.intake()
+        if info is not None and engine.upkeep_due():
+            listed = self._profile_or_raise().store.get_setting("publish.directory") == "1"
+            with contextlib.suppress(RelayUnavailable):
+                # rotate / refill prekeys, same address
+                await self.publish(info.relay_url, directory=listed)
+        for url in sorted(engine.relay_urls()):
+            link = self._link(url)
+            link.kick()
+            await link.wait_online(timeout)
+            await link.wait_idle(timeout)
+        if engine.conversations_needing_queue():
+            await self._provision()
+            for link in self._links.values():
+                link.kick()
+                await link.wait_idle(timeout)
