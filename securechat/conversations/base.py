@@ -37,7 +37,7 @@ __all__ = ["EngineBase", "IntakeInfo", "OutItem", "SendRequest", "referral_text"
 log = logging.getLogger(__name__)
 
 _RECEIPT_CHUNK = 100
-_MAX_SENT_MARKS = 4096
+_MAX_SENT_MARKS = 2048
 _PROCESSED_KEEP_MS = 60 * 86_400_000  # longer than the relay's message lifetime
 
 
@@ -385,16 +385,36 @@ class EngineBase:
 
     def pending(self, relay_url: str, limit: int) -> list[OutItem]:
         """The oldest `limit` envelopes waiting for `relay_url`, in order."""
-        rows = self._store.conn.execute(
-            "SELECT id, sid, envelope, sender_key FROM outbox WHERE relay_url = ? "
-            "ORDER BY id LIMIT ?",
-            (relay_url, limit + len(self._sent_marks)),
-        ).fetchall()
+        conn = self._store.conn
+        if not self._sent_marks:
+            rows = conn.execute(
+                "SELECT id, sid, envelope, sender_key FROM outbox WHERE relay_url = ? "
+                "ORDER BY id LIMIT ?",
+                (relay_url, limit),
+            ).fetchall()
+        else:
+            # Skip items already accepted but not yet marked: ids first (index only), then rows.
+            ids = [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT id FROM outbox WHERE relay_url = ? ORDER BY id LIMIT ?",
+                    (relay_url, limit + len(self._sent_marks)),
+                )
+                if int(r[0]) not in self._sent_marks
+            ][:limit]
+            if not ids:
+                return []
+            rows = conn.execute(
+                "SELECT id, sid, envelope, sender_key FROM outbox WHERE id BETWEEN ? AND ? "
+                "AND relay_url = ? ORDER BY id",
+                (ids[0], ids[-1], relay_url),
+            ).fetchall()
+            wanted = set(ids)
+            rows = [r for r in rows if int(r[0]) in wanted]
         return [
             OutItem(int(r[0]), bytes(r[1]), bytes(r[2]), None if r[3] is None else bytes(r[3]))
             for r in rows
-            if int(r[0]) not in self._sent_marks
-        ][:limit]
+        ]
 
     def outbox_size(self) -> int:
         """How many envelopes wait in the outbox (not yet accepted by a relay)."""
