@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crypto.keys import IdentityKeyPair
+from securechat.invite import Invite
 from tests.relay_process import RelayProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +70,15 @@ async def test_cli_walkthrough(tmp_path: Path) -> None:
         (published,) = cli(sari, "publish", "--relay", relay.url)
         invite = published["invite"]
         assert invite.startswith("securechat:invite?")
+
+        parsed = Invite.parse(invite)
+        forged = Invite(
+            parsed.relay_url, parsed.publication, IdentityKeyPair.generate().public.to_bytes()
+        ).to_uri()
+        refused = cli_fails(ayu, "open", forged)  # the publication is not signed by that key
+        assert refused.returncode == 1
+        assert "could not be verified" in refused.stderr
+        assert "Traceback" not in refused.stderr
 
         (shown,) = cli(ayu, "open", invite)
         assert shown["counselor"] == "Sari Wulandari"
