@@ -53,7 +53,7 @@ class MessageDelegate(QStyledItemDelegate):
         when = QDateTime.fromSecsSinceEpoch(int(message.sent_at)).toString("d MMM, HH:mm")
         if not message.outgoing:
             return when
-        mark, words = state_text(self, message.state)
+        mark, words = state_text(message.state)
         return f"{when}   {mark} {words}"
 
     # --- geometry ------------------------------------------------------------------------

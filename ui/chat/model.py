@@ -29,6 +29,7 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
+    QCoreApplication,
     QDateTime,
     QModelIndex,
     QObject,
@@ -46,15 +47,15 @@ MESSAGE_ROLE = int(Qt.ItemDataRole.UserRole) + 1
 _Index = QModelIndex | QPersistentModelIndex
 
 
-def state_text(model: QObject, state: DeliveryState) -> tuple[str, str]:
+def state_text(state: DeliveryState) -> tuple[str, str]:
     """(mark, words) for a delivery state; words make it readable without colour."""
     if state is DeliveryState.QUEUED:
-        return "◷", model.tr("Waiting to send")
+        return "◷", QCoreApplication.translate("delivery", "Waiting to send")
     if state is DeliveryState.SENT:
-        return "✓", model.tr("Sent")
+        return "✓", QCoreApplication.translate("delivery", "Sent")
     if state is DeliveryState.DELIVERED:
-        return "✓✓", model.tr("Delivered")
-    return "⚠", model.tr("Not sent")
+        return "✓✓", QCoreApplication.translate("delivery", "Delivered")
+    return "⚠", QCoreApplication.translate("delivery", "Not sent")
 
 
 class MessageListModel(QAbstractListModel):
@@ -247,5 +248,5 @@ class MessageListModel(QAbstractListModel):
             body = message.text
         text = f"{who}, {when}: {body}"
         if message.outgoing:
-            text += ". " + state_text(self, message.state)[1]
+            text += ". " + state_text(message.state)[1]
         return text
