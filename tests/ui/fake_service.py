@@ -141,10 +141,14 @@ class FakeService:
         self.notes_by_id: dict[str, NoteView] = {}
         self.verified: set[str] = set()
         now = time.time()
-        peers = ["Rina (counselor)", "Budi", "Sari", "Dewi", "Agus"]
+        peers = (
+            ["Rina Wulandari, M.Psi.", "Andreas Putra, M.Psi."]
+            if role is Role.CLIENT
+            else ["Budi", "Sari", "Dewi", "Agus", "Putri"]
+        )
         for n in range(conversations):
             cid = f"c{n + 1}"
-            peer = peers[n % len(peers)] if role is Role.CLIENT or n else "Budi"
+            peer = peers[n % len(peers)]
             self.convs[cid] = ConversationView(
                 conversation_id=cid,
                 peer_name=peer,

@@ -204,7 +204,7 @@ class ChatPanel(QWidget):
         self.input = ComposerEdit()
         self.input.setObjectName("messageInput")
         self.input.setTabChangesFocus(True)
-        self.input.setMaximumHeight(110)
+        self.input.setMaximumHeight(84)
         self.send_button = primary_button("sendButton")
         composer.addWidget(self.input, 1)
         composer.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)

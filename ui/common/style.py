@@ -31,12 +31,14 @@ COLORS: dict[str, str] = {
 _SHEET = """
 QWidget {{ color: {text}; font-size: 11pt; }}
 QMainWindow, QDialog {{ background: {window}; }}
-QLineEdit, QPlainTextEdit, QTextEdit, QListView, QListWidget, QComboBox, QSpinBox {{
+QLineEdit, QPlainTextEdit, QTextEdit, QListView, QListWidget {{
     background: {surface}; border: 1px solid {border}; border-radius: 6px; padding: 6px;
     selection-background-color: {accent}; selection-color: #FFFFFF;
 }}
-QLineEdit:focus, QPlainTextEdit:focus, QListView:focus, QListWidget:focus,
-QComboBox:focus, QSpinBox:focus {{ border: 2px solid {accent}; }}
+QLineEdit:focus, QPlainTextEdit:focus, QListView:focus, QListWidget:focus {{
+    border: 2px solid {accent};
+}}
+QComboBox, QSpinBox {{ padding: 4px 8px; min-height: 22px; }}
 QPushButton {{
     background: {surface}; border: 1px solid {border}; border-radius: 6px;
     padding: 7px 14px; min-height: 20px;

@@ -89,6 +89,7 @@ class InvitePage(QWidget):
         filters.addWidget(self.load_button)
         self.directory_list = QListWidget()
         self.directory_list.setObjectName("directoryList")
+        self.directory_list.setSpacing(6)
         self.choose_button = QPushButton()
         self.choose_button.setObjectName("chooseCounselorButton")
         self.choose_button.setEnabled(False)

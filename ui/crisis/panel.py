@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
-    QGridLayout,
+    QHBoxLayout,
     QVBoxLayout,
     QWidget,
 )
@@ -43,7 +43,7 @@ class CrisisPanel(QDialog):
         super().__init__(parent)
         self.setObjectName("crisisPanel")
         self.setModal(False)
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(640)
         self._region = region
         self._organisation = organisation
         self._layout = QVBoxLayout(self)
@@ -85,20 +85,33 @@ class CrisisPanel(QDialog):
         if regional or self._organisation:
             card = QFrame()
             card.setProperty("role", "card")
-            grid = QGridLayout(card)
-            grid.setContentsMargins(16, 12, 16, 12)
-            grid.setHorizontalSpacing(18)
-            for row, entry in enumerate((*regional, *self._organisation)):
+            card_layout = QVBoxLayout(card)
+            card_layout.setContentsMargins(16, 12, 16, 12)
+            card_layout.setSpacing(12)
+            for entry in (*regional, *self._organisation):
                 name = _tr(entry.name) if entry.translatable else entry.name
                 note = _tr(entry.note) if entry.translatable and entry.note else entry.note
+                row = QHBoxLayout()
+                row.setSpacing(18)
                 number = PlainLabel(entry.number)
                 number.setObjectName("crisisNumber")
                 number.setStyleSheet("font-size: 18pt; font-weight: 700;")
+                number.setMinimumWidth(170)
                 number.setAccessibleName(f"{name}: {entry.number}")
-                text = PlainLabel(name + (f"\n{note}" if note else ""))
-                text.setWordWrap(True)
-                grid.addWidget(number, row, 0, Qt.AlignmentFlag.AlignTop)
-                grid.addWidget(text, row, 1)
+                words = QVBoxLayout()
+                words.setSpacing(2)
+                title = PlainLabel(name)
+                title.setWordWrap(True)
+                title.setStyleSheet("font-weight: 600;")
+                words.addWidget(title)
+                if note:
+                    detail = PlainLabel(note)
+                    detail.setWordWrap(True)
+                    detail.setProperty("role", "muted")
+                    words.addWidget(detail)
+                row.addWidget(number, 0, Qt.AlignmentFlag.AlignTop)
+                row.addLayout(words, 1)
+                card_layout.addLayout(row)
             layout.addWidget(card)
         if not regional:
             line = PlainLabel(_tr(LOCAL_EMERGENCY_LINE))
@@ -114,6 +127,8 @@ class CrisisPanel(QDialog):
             item.setWordWrap(True)
             layout.addWidget(item)
         self._layout.replaceWidget(old, body)
+        old.hide()
+        old.setParent(None)
         old.deleteLater()
         self._body = body
 

@@ -82,7 +82,7 @@ class NotesPanel(QWidget):
         layout.addWidget(self.search)
         self.note_list = QListWidget()
         self.note_list.setObjectName("notesList")
-        self.note_list.setMaximumHeight(140)
+        self.note_list.setMaximumHeight(96)
         layout.addWidget(self.note_list)
         row = QHBoxLayout()
         self.template_box = QComboBox()
