@@ -29,13 +29,13 @@ import os
 import sys
 from collections.abc import Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from securechat.api import Role, ServiceAPI, SettingsView
 from ui.bridge import Bridge, ServiceFactory
-from ui.chat.window import MainWindow
 from ui.common.guard import ActivityGuard
 from ui.common.notify import Notifier, app_icon
 from ui.common.style import apply_style
@@ -43,8 +43,11 @@ from ui.common.window import AppWindow
 from ui.crisis.data import CrisisEntry, load_organisation_entries
 from ui.crisis.panel import CrisisPanel
 from ui.i18n import Translations
-from ui.settings.dialog import SettingsDialog
 from ui.welcome.window import WelcomeWindow
+
+if TYPE_CHECKING:
+    from ui.chat.window import MainWindow
+    from ui.settings.dialog import SettingsDialog
 
 __all__ = ["SecureChatApp", "configure_logging", "main"]
 
@@ -89,12 +92,15 @@ class SecureChatApp(QObject):
         self.guard = ActivityGuard(self)
         app.installEventFilter(self.guard)
         self.notifier = Notifier(self)
+        self._notify_timer = QTimer(self)
+        self._notify_timer.setSingleShot(True)
+        self._notify_timer.setInterval(300)
+        self._notify_timer.timeout.connect(self._notify)
         self.settings: SettingsView | None = None
         self.profile: str | None = None
         self.role = Role.CLIENT
-        self.crisis = CrisisPanel(
-            "ID", organisation if organisation is not None else load_organisation_entries()
-        )
+        self._organisation = organisation
+        self._crisis: CrisisPanel | None = None
         self.welcome = WelcomeWindow(self.bridge)
         self.main_window: MainWindow | None = None
         self._connect_window(self.welcome)
@@ -115,9 +121,21 @@ class SecureChatApp(QObject):
         window.help_bar.language_chosen.connect(self.set_language)
         window.help_bar.show_language(self.translations.language)
 
+    @property
+    def crisis(self) -> CrisisPanel:
+        """The "Get help now" panel, built on first use (start-up stays quick)."""
+        if self._crisis is None:
+            entries = self._organisation
+            if entries is None:
+                entries = load_organisation_entries()
+            self._crisis = CrisisPanel(self.settings.region if self.settings else "ID", entries)
+        return self._crisis
+
     def windows(self) -> list[QWidget]:
         """Every window of the app that may show something."""
-        out: list[QWidget] = [self.welcome, self.crisis]
+        out: list[QWidget] = [self.welcome]
+        if self._crisis is not None:
+            out.append(self._crisis)
         if self.main_window is not None:
             out.append(self.main_window)
         return out
@@ -160,7 +178,10 @@ class SecureChatApp(QObject):
         self.translations.set_language(settings.language)
         self.guard.set_timeout_minutes(settings.auto_lock_minutes)
         self.guard.arm(True)
-        self.crisis.set_region(settings.region)
+        if self._crisis is not None:
+            self._crisis.set_region(settings.region)
+        from ui.chat.window import MainWindow  # imported late: start-up shows the welcome fast
+
         window = MainWindow(self.bridge, self.role, settings)
         self._connect_window(window)
         window.settings_requested.connect(self.on_settings_requested)
@@ -174,6 +195,8 @@ class SecureChatApp(QObject):
     def on_settings_requested(self) -> None:
         if self.settings is None or self.main_window is None:
             return
+        from ui.settings.dialog import SettingsDialog
+
         dialog = SettingsDialog(self.bridge, self.settings, self.main_window)
         dialog.settings_saved.connect(lambda: self.on_settings_saved(dialog))
         dialog.finished.connect(dialog.deleteLater)
@@ -186,7 +209,8 @@ class SecureChatApp(QObject):
         self.settings = view
         self.set_language(view.language)
         self.guard.set_timeout_minutes(view.auto_lock_minutes)
-        self.crisis.set_region(view.region)
+        if self._crisis is not None:
+            self._crisis.set_region(view.region)
         if self.main_window is not None:
             self.main_window.apply_settings(view)
 
@@ -243,12 +267,18 @@ class SecureChatApp(QObject):
 
         self.bridge.call(lambda s: s.lock("quick-exit"), done, lambda _e: done(), owner=self)
         self._drop_sensitive()
-        self.crisis.hide()
+        if self._crisis is not None:
+            self._crisis.hide()
         self.locked.emit("quick-exit")
 
     # --- notifications ---------------------------------------------------------------
 
     def on_message_received(self, _conversation_id: str, _message_id: str) -> None:
+        # a burst of arrivals gives one notification, not one each
+        if not self._notify_timer.isActive():
+            self._notify_timer.start()
+
+    def _notify(self) -> None:
         window = self.main_window
         if window is not None and not window.isActiveWindow():
             self.notifier.notify_new_message(window)

@@ -162,11 +162,15 @@ class Bridge(QObject):
     ) -> int:
         """Run `command(service)` on the core loop; return a request number.
 
+        After `shutdown()` the command is dropped (returns -1) and no callback runs.
+
         `on_result(value)` or `on_error(exception)` runs later on the GUI thread, unless
         `owner` was deleted by then. An error without `on_error` is logged generically.
         """
         if self._service is None or self._closed:
-            raise RuntimeError("the bridge is not running")
+            # a late timer after lock/quit: nothing to run it on, and nothing to show
+            log.debug("a command arrived after the bridge stopped; dropped")
+            return -1
         service = self._service
         with self._lock:
             self._next += 1

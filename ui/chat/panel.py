@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -212,6 +212,10 @@ class ChatPanel(QWidget):
         self.keys_hint = label("muted", "composerHint", wrap=False)
         layout.addWidget(self.keys_hint)
 
+        self._scroll_timer = QTimer(self)
+        self._scroll_timer.setSingleShot(True)
+        self._scroll_timer.setInterval(0)
+        self._scroll_timer.timeout.connect(self.view.scroll_to_end)
         self.send_button.clicked.connect(self.on_send_clicked)
         self.input.submitted.connect(self.on_send_clicked)
         self.input.textChanged.connect(self._update_send_enabled)
@@ -314,7 +318,8 @@ class ChatPanel(QWidget):
             self._apply_state()
 
     def on_newer_loaded(self, _count: int) -> None:
-        self.view.scroll_to_end()
+        if not self._scroll_timer.isActive():
+            self._scroll_timer.start()
 
     # --- actions -------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
@@ -126,6 +126,10 @@ class MainWindow(AppWindow):
         self.chat.referral_requested.connect(self.on_referral_requested)
         self.chat.message_sent.connect(lambda _c, _m: self.refresh_conversations())
 
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(150)
+        self._refresh_timer.timeout.connect(self.refresh_conversations)
         bridge.message_received.connect(self.on_message_received)
         bridge.delivery_changed.connect(self.chat.on_delivery_changed)
         bridge.conversation_started.connect(lambda _cid: self.refresh_conversations())
@@ -178,7 +182,9 @@ class MainWindow(AppWindow):
 
     def on_message_received(self, conversation_id: str, _message_id: str) -> None:
         self.chat.on_message_received(conversation_id)
-        self.refresh_conversations()
+        # one refresh of the list per burst of arrivals, not one per message
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
 
     def on_connection_changed(self, state: str) -> None:
         texts = {
