@@ -33,10 +33,18 @@ class MessageDelegate(QStyledItemDelegate):
 
     # --- text --------------------------------------------------------------------------
 
-    def body(self, message: MessageView) -> str:
-        """The message as one plain string (the summary and referral get their headings)."""
+    def heading(self, message: MessageView) -> str:
+        """A bold first line for summaries and referrals; empty for plain messages."""
         if message.kind is MessageKind.SUMMARY and message.summary is not None:
-            lines = [self.tr("Session summary"), "", self.tr("Key points")]
+            return self.tr("Session summary")
+        if message.kind is MessageKind.REFERRAL:
+            return self.tr("Help right now")
+        return ""
+
+    def body(self, message: MessageView) -> str:
+        """The message as one plain string (below its heading, if any)."""
+        if message.kind is MessageKind.SUMMARY and message.summary is not None:
+            lines = [self.tr("Key points")]
             lines += [f"•  {point}" for point in message.summary.key_points]
             lines += ["", self.tr("Tasks to practise")]
             for i, task in enumerate(message.summary.tasks):
@@ -45,8 +53,6 @@ class MessageDelegate(QStyledItemDelegate):
             if not message.outgoing:
                 lines += ["", self.tr("Double-click or press Enter to tick tasks off.")]
             return "\n".join(lines)
-        if message.kind is MessageKind.REFERRAL:
-            return self.tr("Help right now") + "\n\n" + message.text
         return message.text
 
     def footer(self, message: MessageView) -> str:
@@ -63,18 +69,24 @@ class MessageDelegate(QStyledItemDelegate):
 
     def _layout(
         self, message: MessageView, width: int, font: QFont
-    ) -> tuple[QRect, QRect, QRect, int]:
-        """Bubble, body and footer rectangles (relative to the row's top) and row height."""
+    ) -> tuple[QRect, QRect, QRect, int, QRect]:
+        """Bubble, body, footer rectangles (relative to the row's top), row height, heading."""
         metrics = QFontMetrics(font)
+        bold = QFont(font)
+        bold.setBold(True)
+        bold_metrics = QFontMetrics(bold)
+        heading = self.heading(message)
         small = QFont(font)
         small.setPointSizeF(max(8.0, font.pointSizeF() - 1.5))
         small_metrics = QFontMetrics(small)
         max_text = self._bubble_width(width) - 2 * _PAD
         body = metrics.boundingRect(QRect(0, 0, max_text, 1_000_000), _FLAGS, self.body(message))
         foot = small_metrics.boundingRect(self.footer(message))
-        text_w = max(body.width(), foot.width())
+        head_w = bold_metrics.horizontalAdvance(heading) if heading else 0
+        head_h = bold_metrics.height() + _GAP if heading else 0
+        text_w = min(max(body.width(), foot.width(), head_w), max_text)
         bubble_w = text_w + 2 * _PAD
-        bubble_h = body.height() + _GAP + small_metrics.height() + 2 * _PAD
+        bubble_h = head_h + body.height() + _GAP + small_metrics.height() + 2 * _PAD
         if message.kind is MessageKind.SYSTEM:
             x = (width - bubble_w) // 2
         elif message.outgoing:
@@ -82,9 +94,10 @@ class MessageDelegate(QStyledItemDelegate):
         else:
             x = _MARGIN
         bubble = QRect(x, _GAP, bubble_w, bubble_h)
-        body_rect = QRect(x + _PAD, _GAP + _PAD, text_w, body.height())
+        head_rect = QRect(x + _PAD, _GAP + _PAD, text_w, bold_metrics.height())
+        body_rect = QRect(x + _PAD, _GAP + _PAD + head_h, text_w, body.height())
         foot_rect = QRect(x + _PAD, body_rect.bottom() + 1 + _GAP, text_w, small_metrics.height())
-        return bubble, body_rect, foot_rect, bubble_h + 2 * _GAP
+        return bubble, body_rect, foot_rect, bubble_h + 2 * _GAP, head_rect
 
     def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:
         message = index.data(MESSAGE_ROLE)
@@ -111,7 +124,8 @@ class MessageDelegate(QStyledItemDelegate):
             return
         rect: QRect = option.rect
         font: QFont = option.font
-        bubble, body, foot, _height = self._layout(message, rect.width(), font)
+        bubble, body, foot, _height, head = self._layout(message, rect.width(), font)
+        head.translate(rect.left(), rect.top())
         bubble.translate(rect.left(), rect.top())
         body.translate(rect.left(), rect.top())
         foot.translate(rect.left(), rect.top())
@@ -132,8 +146,14 @@ class MessageDelegate(QStyledItemDelegate):
         )
         painter.setPen(QPen(QColor(COLORS["accent"]) if focused else border, 2 if focused else 1))
         painter.drawRoundedRect(bubble, 10, 10)
-        painter.setFont(font)
         painter.setPen(QColor(COLORS["text"]))
+        heading = self.heading(message)
+        if heading:
+            bold = QFont(font)
+            bold.setBold(True)
+            painter.setFont(bold)
+            painter.drawText(head, int(Qt.AlignmentFlag.AlignLeft), heading)
+        painter.setFont(font)
         painter.drawText(body, _FLAGS, self.body(message))
         small = QFont(font)
         small.setPointSizeF(max(8.0, font.pointSizeF() - 1.5))

@@ -240,8 +240,17 @@ class MessageListModel(QAbstractListModel):
         """What a screen reader says for a message: who, when, what, and its state."""
         when = QDateTime.fromSecsSinceEpoch(int(message.sent_at)).toString("HH:mm")
         who = self.tr("You") if message.outgoing else self.tr("They")
-        if message.kind is MessageKind.SUMMARY:
-            body = self.tr("Session summary")
+        if message.kind is MessageKind.SUMMARY and message.summary is not None:
+            done_word, open_word = self.tr("done"), self.tr("not done")
+            ticks = message.tasks_done
+            tasks = [
+                f"{task} ({done_word if i < len(ticks) and ticks[i] else open_word})"
+                for i, task in enumerate(message.summary.tasks)
+            ]
+            title, points_word = self.tr("Session summary"), self.tr("Key points")
+            tasks_word = self.tr("Tasks to practise")
+            points = "; ".join(message.summary.key_points)
+            body = f"{title}. {points_word}: {points}. {tasks_word}: {'; '.join(tasks)}"
         elif message.kind is MessageKind.REFERRAL:
             body = self.tr("Crisis help: %1").replace("%1", message.text)
         else:

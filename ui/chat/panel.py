@@ -364,15 +364,21 @@ class ChatPanel(QWidget):
             self._apply_state()
 
     def on_withdraw_clicked(self) -> None:
-        answer = QMessageBox.question(
-            self,
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
             self.tr("Withdraw consent?"),
             self.tr(
                 "Your counselor will be told, and this conversation will stop. "
                 "You can still read it here. Withdraw consent?"
             ),
+            parent=self,
         )
-        if answer != QMessageBox.StandardButton.Yes:
+        withdraw = box.addButton(self.tr("Withdraw consent"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Keep the conversation"), QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        chosen = box.clickedButton()
+        box.deleteLater()
+        if chosen is not withdraw:
             return
         cid = self._cid()
         self._bridge.call(lambda s: s.withdraw_consent(cid), owner=self)

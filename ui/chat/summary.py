@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from securechat.api import MessageView, SessionSummary
-from ui.common.forms import label
+from ui.common.forms import label, name_buttons
 from ui.crisis.data import entries_for
 
 __all__ = ["ReferralDialog", "SummaryComposer", "TaskDialog"]
@@ -60,6 +60,7 @@ class SummaryComposer(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        name_buttons(self.buttons)
         ok.setText(self.tr("Send summary"))
         ok.setObjectName("sendSummaryButton")
         self.buttons.accepted.connect(self.accept)
@@ -108,6 +109,7 @@ class TaskDialog(QDialog):
             self.boxes.append(box)
             layout.addWidget(box)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        name_buttons(buttons)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
@@ -143,6 +145,7 @@ class ReferralDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        name_buttons(buttons)
         ok.setText(self.tr("Send"))
         ok.setObjectName("sendReferralButton")
         buttons.accepted.connect(self.accept)

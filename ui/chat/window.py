@@ -38,7 +38,7 @@ from ui.bridge import Bridge
 from ui.chat.conversations import CONVERSATION_ROLE, ConversationListModel
 from ui.chat.panel import ChatPanel
 from ui.chat.summary import ReferralDialog, SummaryComposer
-from ui.common.forms import label
+from ui.common.forms import label, name_buttons
 from ui.common.window import AppWindow
 from ui.consent.disclosure import ConsentPage
 from ui.consent.invite import InvitePage
@@ -85,6 +85,8 @@ class MainWindow(AppWindow):
         self.lock_button.setObjectName("lockButton")
         side_layout.addWidget(self.list_title)
         side_layout.addWidget(self.conversation_list, 1)
+        self.no_conversations = label("muted", "noConversationsHint")
+        side_layout.addWidget(self.no_conversations)
         side_layout.addWidget(self.new_button)
         side_layout.addWidget(self.settings_button)
         side_layout.addWidget(self.lock_button)
@@ -154,6 +156,7 @@ class MainWindow(AppWindow):
     ) -> None:
         current = self.chat.conversation.conversation_id if self.chat.conversation else None
         self.conversations.set_conversations(views)
+        self.no_conversations.setVisible(not views)
         if current is not None:
             row = self.conversations.find(current)
             if row is not None:
@@ -228,6 +231,7 @@ class MainWindow(AppWindow):
         qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(qr)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        name_buttons(buttons)
         copy = buttons.addButton(self.tr("Copy link"), QDialogButtonBox.ButtonRole.ActionRole)
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(link))
         buttons.rejected.connect(dialog.reject)
@@ -316,6 +320,11 @@ class MainWindow(AppWindow):
             else self.tr("Share my invite link")
         )
         self.settings_button.setText(self.tr("Settings"))
+        self.no_conversations.setText(
+            self.tr('No conversations yet. Use "Find a counselor" to start one.')
+            if self.role is Role.CLIENT
+            else self.tr("No conversations yet. Share your invite link with a client.")
+        )
         self.lock_button.setText(self.tr("Lock"))
         self.empty_title.setText(self.tr("Choose a conversation"))
         self.empty_text.setText(self.tr("Everything here is end-to-end encrypted."))

@@ -270,7 +270,7 @@ class ConsentPage(QWidget):
         self.language_label.setText(self.tr("&Read it in"))
         self.text.setAccessibleName(self.tr("Disclosure"))
         self.understood.setText(self.tr("I have read and understood this disclosure"))
-        self.accept_button.setText(self.tr("I agree"))
+        self.accept_button.setText(self.tr("✓ Agreed") if self.accepted else self.tr("I agree"))
         self.accept_button.setAccessibleName(self.tr("I agree to this disclosure"))
         self.decline_button.setText(self.tr("Not now"))
         if self.accepted:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.common.forms import name_buttons
 from ui.common.labels import PlainLabel
 from ui.crisis.data import (
     FIRST_STEPS,
@@ -52,6 +53,7 @@ class CrisisPanel(QDialog):
         self._body = QWidget()
         self._layout.addWidget(self._body)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self._buttons = buttons
         buttons.rejected.connect(self.hide)
         self._close = buttons.button(QDialogButtonBox.StandardButton.Close)
         self._layout.addWidget(buttons)
@@ -71,6 +73,7 @@ class CrisisPanel(QDialog):
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Get help now"))
+        name_buttons(self._buttons)
         old = self._body
         body = QWidget()
         layout = QVBoxLayout(body)

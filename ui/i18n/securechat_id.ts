@@ -36,6 +36,10 @@
         <translation>Tarik persetujuan</translation>
     </message>
     <message>
+        <source>Keep the conversation</source>
+        <translation>Tetap lanjutkan percakapan</translation>
+    </message>
+    <message>
         <source>The other person's safety number has changed. This can happen when they reinstall the app. Check it with them, then confirm to keep writing.</source>
         <translation>Nomor keamanan lawan bicara Anda berubah. Ini bisa terjadi bila aplikasinya dipasang ulang. Cocokkan dulu dengannya, lalu konfirmasi untuk melanjutkan percakapan.</translation>
     </message>
@@ -129,6 +133,10 @@
     <message>
         <source>I agree</source>
         <translation>Saya setuju</translation>
+    </message>
+    <message>
+        <source>✓ Agreed</source>
+        <translation>✓ Disetujui</translation>
     </message>
     <message>
         <source>I agree to this disclosure</source>
@@ -322,6 +330,14 @@
         <translation>Pengaturan</translation>
     </message>
     <message>
+        <source>No conversations yet. Use "Find a counselor" to start one.</source>
+        <translation>Belum ada percakapan. Pilih "Cari konselor" untuk memulai.</translation>
+    </message>
+    <message>
+        <source>No conversations yet. Share your invite link with a client.</source>
+        <translation>Belum ada percakapan. Bagikan tautan undangan Anda kepada klien.</translation>
+    </message>
+    <message>
         <source>Lock</source>
         <translation>Kunci</translation>
     </message>
@@ -368,8 +384,24 @@
         <translation>Lawan bicara</translation>
     </message>
     <message>
+        <source>done</source>
+        <translation>sudah</translation>
+    </message>
+    <message>
+        <source>not done</source>
+        <translation>belum</translation>
+    </message>
+    <message>
         <source>Session summary</source>
         <translation>Ringkasan sesi</translation>
+    </message>
+    <message>
+        <source>Key points</source>
+        <translation>Poin penting</translation>
+    </message>
+    <message>
+        <source>Tasks to practise</source>
+        <translation>Tugas untuk dilatih</translation>
     </message>
     <message>
         <source>Crisis help: %1</source>
@@ -747,6 +779,33 @@
     <message>
         <source>Back to my profiles</source>
         <translation>Kembali ke profil saya</translation>
+    </message>
+</context>
+<context>
+    <name>buttons</name>
+    <message>
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Batal</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Tutup</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Simpan</translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>Ya</translation>
+    </message>
+    <message>
+        <source>No</source>
+        <translation>Tidak</translation>
     </message>
 </context>
 <context>

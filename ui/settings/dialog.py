@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from securechat.api import SettingsView
 from ui.bridge import Bridge
-from ui.common.forms import label
+from ui.common.forms import label, name_buttons
 from ui.errors import message_for
 from ui.welcome.strength import MIN_LENGTH
 
@@ -165,6 +165,7 @@ class SettingsDialog(QDialog):
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Settings"))
+        name_buttons(self.buttons)
         texts = (
             self.tr("&Server (relay) address"),
             self.tr("&Language"),

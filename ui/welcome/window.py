@@ -219,9 +219,12 @@ class WelcomeWindow(AppWindow):
             return
         passphrase = self.unlock_pass.text()
         remember = self.remember.isChecked()
+        view = self.profiles.get(name)
+        # an empty field unlocks with the remembered key only when there is one
+        secret: str | None = passphrase if passphrase or not (view and view.remembered) else None
         self._set_busy(True)
         self._bridge.call(
-            lambda s: s.unlock(name, passphrase or None, remember),
+            lambda s: s.unlock(name, secret, remember),
             lambda _none: self.on_unlock_finished(name),
             self.on_unlock_failed,
             owner=self,
