@@ -1,0 +1,130 @@
+"""Settings, the counselor's summary and referral actions, and the ui/tests boundary."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
+
+from securechat.api import MessageKind, Role, SessionSummary
+from tests.ui.conftest import unlock
+from tests.ui.fake_service import FakeService
+from ui.app import SecureChatApp
+from ui.chat.summary import ReferralDialog, SummaryComposer
+from ui.settings.dialog import SettingsDialog
+
+
+def _when_modal(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
+    """Act on the next modal dialog of `kind` once it is shown."""
+
+    def poll() -> None:
+        widget = QApplication.activeModalWidget()
+        if isinstance(widget, kind):
+            act(widget)
+        else:
+            QTimer.singleShot(10, poll)
+
+    QTimer.singleShot(10, poll)
+
+
+def test_settings_save_applies_language_and_auto_lock(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Saving settings stores them in the core and applies language and auto-lock at once."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    window.settings_button.click()
+    dialog = window.findChild(SettingsDialog)
+    assert dialog is not None
+    dialog.language.setCurrentIndex(dialog.language.findData("id"))
+    dialog.auto_lock.setValue(3)
+    dialog.relay.setText("wss://relay.example.net")
+    dialog.on_save_clicked()
+    qtbot.waitUntil(lambda: app.settings is not None and app.settings.auto_lock_minutes == 3)
+    saved = fake.called("update_settings")[0][0]
+    assert saved.relay_url == "wss://relay.example.net"
+    assert app.guard._timer.interval() == 3 * 60_000
+    qtbot.waitUntil(lambda: window.chat.send_button.text() == "Kirim")
+    assert window.invite_page.relay_url == "wss://relay.example.net"
+    app.set_language("en")
+
+
+def test_change_passphrase_clears_fields(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Changing the passphrase calls the core and leaves no passphrase in the fields."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    assert app.settings is not None
+    dialog = SettingsDialog(app.bridge, app.settings)
+    qtbot.addWidget(dialog)
+    dialog.old_pass.setText("correct horse battery")
+    dialog.new_pass.setText("a brand new passphrase")
+    dialog.new_pass2.setText("a brand new passphrase")
+    dialog.change_button.click()
+    assert dialog.old_pass.text() == dialog.new_pass.text() == dialog.new_pass2.text() == ""
+    qtbot.waitUntil(lambda: fake.passphrase == "a brand new passphrase")
+    qtbot.waitUntil(lambda: "changed" in dialog.pass_state.text())
+
+
+def test_counselor_sends_summary_and_referral(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The counselor's composer sends key points and tasks; the referral sends crisis numbers."""
+    fake = FakeService(role=Role.COUNSELOR, messages=2)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    chat = window.chat
+    qtbot.waitUntil(lambda: chat.model is not None and chat.model.is_open)
+    assert chat.summary_button.isVisibleTo(chat)
+    assert not chat.withdraw_button.isVisibleTo(chat)
+
+    def fill(dialog: QDialog) -> None:
+        assert isinstance(dialog, SummaryComposer)
+        dialog.points.setPlainText("Sleep matters\n\nWalking helps")
+        dialog.tasks.setPlainText("Walk 15 minutes")
+        dialog.accept()
+
+    _when_modal(SummaryComposer, fill)
+    chat.summary_button.click()
+    qtbot.waitUntil(lambda: fake.called("send_summary") != [])
+    assert fake.called("send_summary")[0] == (
+        "c1",
+        SessionSummary(("Sleep matters", "Walking helps"), ("Walk 15 minutes",)),
+    )
+    model = chat.model
+    assert model is not None
+    qtbot.waitUntil(lambda: model.message(model.rowCount() - 1).kind is MessageKind.SUMMARY)
+
+    def send(dialog: QDialog) -> None:
+        assert isinstance(dialog, ReferralDialog)
+        assert dialog.language() == "id"
+        dialog.accept()
+
+    _when_modal(ReferralDialog, send)
+    chat.referral_button.click()
+    qtbot.waitUntil(lambda: fake.called("send_referral") == [("c1", "id")])
+    qtbot.waitUntil(lambda: model.message(model.rowCount() - 1).kind is MessageKind.REFERRAL)
+    assert "112" in model.message(model.rowCount() - 1).text
+
+
+def test_ui_never_imports_the_test_double() -> None:
+    """No module under ui/ imports from tests/ (the fake core stays a test double)."""
+    root = Path(__file__).resolve().parents[2] / "ui"
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("tests"), path
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("tests") for a in node.names), path
