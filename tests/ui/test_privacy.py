@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from securechat.api import ProfileLocked
 from tests.ui.conftest import unlock
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
@@ -141,3 +142,43 @@ def test_notification_says_only_that_something_arrived(
     assert "secret" not in shown
     assert "Rina" not in shown
     assert app.notifier.last_body == "You have a new message."
+
+
+def test_slow_unlock_shows_progress_and_keeps_the_gui_responsive(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """While key derivation runs, a busy bar shows and the GUI thread keeps serving events."""
+    fake = FakeService(messages=1, unlock_delay=0.5)
+    app = make_app(fake)
+    welcome = app.welcome
+    qtbot.waitUntil(lambda: welcome.profile_list.count() == 1)
+    welcome.unlock_pass.setText(fake.passphrase)
+    welcome.unlock_button.click()
+    assert welcome.unlock_busy.isVisibleTo(welcome)
+    assert not welcome.unlock_button.isEnabled()
+    ticks: list[int] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(1))
+    timer.start(10)
+    qtbot.waitUntil(lambda: app.main_window is not None, timeout=5000)
+    timer.stop()
+    assert ticks  # the event loop ran during the unlock
+    assert not welcome.unlock_busy.isVisibleTo(welcome)
+
+
+def test_core_lock_event_clears_the_screen(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A ProfileLocked event from the core empties the models and shows the unlock screen."""
+    fake = FakeService(messages=4)
+    app = make_app(fake)
+    _chat_open(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    model = window.chat.model
+    assert model is not None
+    with qtbot.waitSignal(app.locked):
+        fake.emit(ProfileLocked("user"))
+    assert model.rowCount() == 0
+    assert app.main_window is None
+    assert app.welcome.isVisible()
