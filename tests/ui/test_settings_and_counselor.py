@@ -128,3 +128,28 @@ def test_ui_never_imports_the_test_double() -> None:
                 assert not (node.module or "").startswith("tests"), path
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("tests") for a in node.names), path
+
+
+def test_counselor_edits_disclosure(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The disclosure editor loads the current text and saves a new version per language."""
+    from ui.consent.editor import DisclosureEditor
+
+    fake = FakeService(role=Role.COUNSELOR, messages=1)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    assert window.disclosure_button.isVisibleTo(window)
+    window.disclosure_button.click()
+    editor = window.findChild(DisclosureEditor)
+    assert editor is not None
+    qtbot.waitUntil(lambda: "Tentang layanan ini" in editor.text.toPlainText())
+    assert editor.version.text() == "Version 1"
+    editor.on_template_clicked()
+    assert "Dalam keadaan darurat" in editor.text.toPlainText()
+    with qtbot.waitSignal(editor.disclosure_saved) as blocker:
+        editor.save_button.click()
+    assert blocker.args == ["id", 2]
+    assert editor.version.text() == "Version 2"

@@ -88,6 +88,10 @@ class MainWindow(AppWindow):
         self.no_conversations = label("muted", "noConversationsHint")
         side_layout.addWidget(self.no_conversations)
         side_layout.addWidget(self.new_button)
+        self.disclosure_button = QPushButton()
+        self.disclosure_button.setObjectName("editDisclosureButton")
+        self.disclosure_button.setVisible(role is Role.COUNSELOR)
+        side_layout.addWidget(self.disclosure_button)
         side_layout.addWidget(self.settings_button)
         side_layout.addWidget(self.lock_button)
         self.splitter.addWidget(side)
@@ -120,6 +124,7 @@ class MainWindow(AppWindow):
         self.conversation_list.clicked.connect(self.on_conversation_chosen)
         self.new_button.clicked.connect(self.on_new_clicked)
         self.settings_button.clicked.connect(self.settings_requested)
+        self.disclosure_button.clicked.connect(self.on_disclosure_clicked)
         self.invite_page.invite_opened.connect(self.on_invite_opened)
         self.consent_page.consented.connect(self.on_consented)
         self.consent_page.declined.connect(self.on_declined)
@@ -265,6 +270,13 @@ class MainWindow(AppWindow):
 
     # --- dialogs ---------------------------------------------------------------------
 
+    def on_disclosure_clicked(self) -> None:
+        from ui.consent.editor import DisclosureEditor
+
+        dialog = DisclosureEditor(self._bridge, self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
     def on_safety_requested(self, conversation_id: str) -> None:
         peer = self.chat.conversation.peer_name if self.chat.conversation else ""
         dialog = SafetyNumberDialog(self._bridge, conversation_id, peer, self)
@@ -320,6 +332,7 @@ class MainWindow(AppWindow):
             else self.tr("Share my invite link")
         )
         self.settings_button.setText(self.tr("Settings"))
+        self.disclosure_button.setText(self.tr("My disclosure"))
         self.no_conversations.setText(
             self.tr('No conversations yet. Use "Find a counselor" to start one.')
             if self.role is Role.CLIENT

@@ -198,6 +198,37 @@
     </message>
 </context>
 <context>
+    <name>DisclosureEditor</name>
+    <message>
+        <source>My disclosure</source>
+        <translation>Pernyataan layanan saya</translation>
+    </message>
+    <message>
+        <source>Clients read this before they agree to start. Saving makes a new version, and clients are asked to agree again.</source>
+        <translation>Klien membaca ini sebelum setuju untuk memulai. Setiap kali disimpan, terbentuk versi baru dan klien akan diminta menyetujuinya lagi.</translation>
+    </message>
+    <message>
+        <source>Start from the template</source>
+        <translation>Mulai dari templat</translation>
+    </message>
+    <message>
+        <source>Disclosure</source>
+        <translation>Pernyataan layanan</translation>
+    </message>
+    <message>
+        <source>Save new version</source>
+        <translation>Simpan versi baru</translation>
+    </message>
+    <message>
+        <source>Version %1</source>
+        <translation>Versi %1</translation>
+    </message>
+    <message>
+        <source>Not published yet</source>
+        <translation>Belum diterbitkan</translation>
+    </message>
+</context>
+<context>
     <name>HelpBar</name>
     <message>
         <source>Language</source>
@@ -328,6 +359,10 @@
     <message>
         <source>Settings</source>
         <translation>Pengaturan</translation>
+    </message>
+    <message>
+        <source>My disclosure</source>
+        <translation>Pernyataan layanan saya</translation>
     </message>
     <message>
         <source>No conversations yet. Use "Find a counselor" to start one.</source>
