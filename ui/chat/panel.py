@@ -118,10 +118,20 @@ class ChatView(QListView):
         self.executeDelayedItemsLayout()
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum() - self._from_bottom)
+        self.fill_viewport()
 
     def scroll_to_end(self) -> None:
         self.executeDelayedItemsLayout()
         self.scrollToBottom()
+        self.fill_viewport()
+
+    def fill_viewport(self) -> None:
+        """When the loaded rows do not fill the view there is no top to scroll to: load more."""
+        model = self.message_model()
+        bar = self.verticalScrollBar()
+        if model is not None and bar.maximum() == 0 and model.can_load_older():
+            model.set_older_wanted(True)
+            model.fetchMore(QModelIndex())
 
 
 class ChatPanel(QWidget):
