@@ -225,19 +225,23 @@ class Bridge(QObject):
     # --- events ----------------------------------------------------------------------
 
     async def _pump_events(self) -> None:
-        if self._service is None:
-            return
-        try:
-            async for event in self._service.events():
-                with self._lock:
-                    self._next += 1
-                    number = self._next
-                    self._events[number] = event
-                self._event_arrived.emit(number)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.error("the event stream stopped: %s", type(exc).__name__)
+        """Forward every core event; if the stream ends or fails, open it again (backoff)."""
+        delay = 0.2
+        while self._service is not None and not self._closed:
+            try:
+                async for event in self._service.events():
+                    delay = 0.2
+                    with self._lock:
+                        self._next += 1
+                        number = self._next
+                        self._events[number] = event
+                    self._event_arrived.emit(number)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("the event stream stopped: %s", type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     @Slot(int)
     def on_event_arrived(self, number: int) -> None:

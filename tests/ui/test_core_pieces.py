@@ -9,7 +9,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt
 from pytestqt.qtbot import QtBot
 
-from securechat.api import MessageReceived
+from securechat.api import ConversationStarted, MessageReceived
 from tests.ui.fake_service import FakeService, WrongPassphrase
 from ui.bridge import Bridge
 from ui.common.labels import PlainLabel
@@ -92,3 +92,27 @@ def test_plain_label_never_renders_rich_text(qtbot: QtBot) -> None:
     assert label.textFormat() == Qt.TextFormat.PlainText
     assert label.text() == '<b>bold</b><img src="x">'
     assert not label.openExternalLinks()
+
+
+def test_bridge_reopens_a_failed_event_stream(qtbot: QtBot) -> None:
+    """If events() fails (e.g. before unlock), the bridge opens it again and events still arrive."""
+
+    class FlakyEvents(FakeService):
+        opened = 0
+
+        def events(self):  # type: ignore[no-untyped-def, override]
+            FlakyEvents.opened += 1
+            if FlakyEvents.opened == 1:
+                raise RuntimeError("not unlocked yet")
+            return super().events()
+
+    fake = FlakyEvents()
+    b = Bridge(lambda: fake)
+    b.start()
+    try:
+        qtbot.waitUntil(lambda: FlakyEvents.opened >= 2, timeout=5000)
+        with qtbot.waitSignal(b.conversation_started, timeout=5000) as blocker:
+            fake.emit(ConversationStarted("c9"))
+        assert blocker.args == ["c9"]
+    finally:
+        b.shutdown()
