@@ -98,3 +98,30 @@ def test_clients_have_no_notes_panel(
     unlock(qtbot, app)
     assert app.main_window is not None
     assert not app.main_window.notes.isVisibleTo(app.main_window)
+
+
+def test_search_hit_in_another_conversation_opens_it(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Choosing a search hit from another client opens that conversation and that note."""
+    fake, app, notes = _counselor(qtbot, make_app)
+    notes._timer.setInterval(50)
+    notes.session_edit.setText("Budi, session 1")
+    notes.editors["Subjective"].setPlainText("Panic before presentations.")
+    qtbot.waitUntil(lambda: notes.note_id is not None)
+    window = app.main_window
+    assert window is not None
+    window.open_conversation("c2")
+    qtbot.waitUntil(lambda: notes.conversation_id == "c2")
+    notes.search.setText("panic")
+    qtbot.waitUntil(lambda: notes.listed_labels() == ["Budi, session 1"])
+    notes.on_note_chosen(notes.note_list.item(0))
+    qtbot.waitUntil(
+        lambda: (
+            window.chat.conversation is not None
+            and window.chat.conversation.conversation_id == "c1"
+        )
+    )
+    assert notes.conversation_id == "c1"
+    assert notes.editors["Subjective"].toPlainText() == "Panic before presentations."
+    del fake

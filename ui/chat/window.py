@@ -125,6 +125,7 @@ class MainWindow(AppWindow):
         self.new_button.clicked.connect(self.on_new_clicked)
         self.settings_button.clicked.connect(self.settings_requested)
         self.disclosure_button.clicked.connect(self.on_disclosure_clicked)
+        self.notes.conversation_requested.connect(self.open_conversation)
         self.invite_page.invite_opened.connect(self.on_invite_opened)
         self.consent_page.consented.connect(self.on_consented)
         self.consent_page.declined.connect(self.on_declined)

@@ -13,6 +13,8 @@ Invariants: notes never leave the device (this panel only calls `save_note`, `no
 
 Signals:
 - `note_saved(note_id: str)`: the core stored a revision of this note.
+- `conversation_requested(conversation_id: str)`: a search hit belongs to another
+  conversation; the window opens it and the panel then shows that note.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 
 class NotesPanel(QWidget):
     note_saved = Signal(str)
+    conversation_requested = Signal(str)
 
     def __init__(self, bridge: Bridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +65,7 @@ class NotesPanel(QWidget):
         self._dirty = False
         self._saving = False
         self._notes: list[NoteView] = []
+        self._pending_note: NoteView | None = None
         self.editors: dict[str, QPlainTextEdit] = {}
         self._headers: dict[str, PlainLabel] = {}
         self._timer = QTimer(self)
@@ -173,6 +177,10 @@ class NotesPanel(QWidget):
         self.flush()
         self.conversation_id = conversation_id
         self.setEnabled(True)
+        pending, self._pending_note = self._pending_note, None
+        if pending is not None and pending.conversation_id == conversation_id:
+            self._load_note(pending)
+            return
         self._start_new_note()
         cid = conversation_id
         self._bridge.call(lambda s: s.notes(cid), self.on_notes_listed, owner=self)
@@ -218,7 +226,12 @@ class NotesPanel(QWidget):
             return
         self.flush()
         if note.conversation_id != self.conversation_id:
-            self.conversation_id = note.conversation_id
+            self._pending_note = note
+            self.conversation_requested.emit(note.conversation_id)
+            return
+        self._load_note(note)
+
+    def _load_note(self, note: NoteView) -> None:
         self.note_id = note.note_id
         self.template_box.blockSignals(True)
         self.template_box.setCurrentIndex(max(0, self.template_box.findData(note.template)))
