@@ -28,6 +28,7 @@ from tests.ui.fake_service import INVITE_LINK, FakeService  # noqa: E402
 from ui.app import SecureChatApp  # noqa: E402
 from ui.chat.summary import SummaryComposer  # noqa: E402
 from ui.common.style import apply_style  # noqa: E402
+from ui.consent.editor import DisclosureEditor  # noqa: E402
 from ui.safety.dialog import SafetyNumberDialog  # noqa: E402
 from ui.settings.dialog import SettingsDialog  # noqa: E402
 
@@ -202,6 +203,15 @@ def counselor_screens(qapp: QApplication, lang: str) -> None:
     composer.show()
     save(composer, "summary_composer", lang)
     composer.done(QDialog.DialogCode.Rejected)
+    window.disclosure_button.click()
+    editor = need(window.findChild(DisclosureEditor))
+    wait_until(lambda: editor.text.toPlainText() != "")
+    save(editor, "disclosure_editor", lang)
+    editor.done(QDialog.DialogCode.Rejected)
+    window.on_published(INVITE_LINK)
+    invite = need(window.findChild(QDialog, "inviteLinkDialog"))
+    save(invite, "invite_link", lang)
+    invite.done(QDialog.DialogCode.Rejected)
     app.quick_exit()
     pump()
     app.shutdown()

@@ -218,6 +218,7 @@ class MainWindow(AppWindow):
     def on_published(self, link: str) -> None:
         dialog = QDialog(self)
         dialog.setObjectName("inviteLinkDialog")
+        dialog.setMinimumWidth(520)
         dialog.setWindowTitle(self.tr("Your invite link"))
         layout = QVBoxLayout(dialog)
         hint = label("muted")
@@ -231,6 +232,7 @@ class MainWindow(AppWindow):
         field = QLineEdit(link)
         field.setReadOnly(True)
         field.setObjectName("inviteLinkField")
+        field.setCursorPosition(0)
         layout.addWidget(field)
         qr = QLabel()
         qr.setPixmap(qr_pixmap(link.encode(), scale=4))
