@@ -153,3 +153,51 @@ def test_counselor_edits_disclosure(
         editor.save_button.click()
     assert blocker.args == ["id", 2]
     assert editor.version.text() == "Version 2"
+
+
+def test_counselor_keyboard_shortcuts(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Ctrl+PgDown/PgUp step through conversations; Ctrl+F, Ctrl+L and Ctrl+N are bound."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+
+    fake = FakeService(role=Role.COUNSELOR, messages=2, conversations=3)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    qtbot.waitUntil(lambda: window.chat.conversation is not None)
+    keys = {s.key().toString() for s in window.findChildren(QShortcut)}
+    assert {"Ctrl+PgDown", "Ctrl+PgUp", "Ctrl+F", "Ctrl+L", "Ctrl+N"} <= keys
+    assert QKeySequence("Ctrl+PgDown").toString() in keys
+    first = window.chat.conversation
+    assert first is not None
+    window.step_conversation(1)
+    assert window.chat.conversation is not None
+    assert window.chat.conversation.conversation_id != first.conversation_id
+    window.step_conversation(-1)
+    assert window.chat.conversation.conversation_id == first.conversation_id
+    window.focus_search()
+    qtbot.waitUntil(lambda: window.notes.search.hasFocus() or not window.isActiveWindow())
+
+
+def test_dates_follow_the_language(qapp: QApplication) -> None:
+    """Message times use the app's language for month names."""
+    from PySide6.QtCore import QLocale
+
+    from securechat.api import DeliveryState, MessageView
+    from ui.chat.delegate import MessageDelegate
+    from ui.i18n import Translations
+
+    message = MessageView(
+        "m", "c", False, MessageKind.TEXT, "hi", 1_692_000_000.0, DeliveryState.DELIVERED
+    )
+    delegate = MessageDelegate()
+    translations = Translations(qapp)
+    translations.set_language("id")
+    indonesian = delegate.footer(message)
+    translations.set_language("en")
+    english = delegate.footer(message)
+    assert "Aug" in english  # 14 August 2023
+    assert "Agu" in indonesian
+    assert QLocale().language() == QLocale.Language.English

@@ -9,7 +9,7 @@ Invariants:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QDateTime, QLocale, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
@@ -56,7 +56,8 @@ class MessageDelegate(QStyledItemDelegate):
         return message.text
 
     def footer(self, message: MessageView) -> str:
-        when = QDateTime.fromSecsSinceEpoch(int(message.sent_at)).toString("d MMM, HH:mm")
+        stamp = QDateTime.fromSecsSinceEpoch(int(message.sent_at))
+        when = QLocale().toString(stamp, "d MMM, HH:mm")  # month names in the app's language
         if not message.outgoing:
             return when
         mark, words = state_text(message.state)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -120,6 +120,7 @@ class MainWindow(AppWindow):
         self.splitter.setSizes([260, 640, 320] if role is Role.COUNSELOR else [260, 900, 0])
         self.splitter.setStretchFactor(1, 1)
 
+        self._shortcuts()
         self.conversation_list.activated.connect(self.on_conversation_chosen)
         self.conversation_list.clicked.connect(self.on_conversation_chosen)
         self.new_button.clicked.connect(self.on_new_clicked)
@@ -147,6 +148,32 @@ class MainWindow(AppWindow):
         bridge.connection_changed.connect(self.on_connection_changed)
         self.retranslate_ui()
         self.refresh_conversations(open_first=True)
+
+    def _shortcuts(self) -> None:
+        """Keys for a full working day: switch conversations, search notes, lock, new."""
+        bindings = (
+            ("Ctrl+PgDown", lambda: self.step_conversation(1)),
+            ("Ctrl+PgUp", lambda: self.step_conversation(-1)),
+            ("Ctrl+N", self.on_new_clicked),
+            ("Ctrl+L", self.lock_button.click),
+            ("Ctrl+F", self.focus_search),
+        )
+        for keys, action in bindings:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(action)
+
+    def step_conversation(self, step: int) -> None:
+        count = self.conversations.rowCount()
+        if count == 0:
+            return
+        current = self.conversation_list.currentIndex().row()
+        row = (current + step) % count if current >= 0 else 0
+        self.open_conversation(self.conversations.view(row).conversation_id)
+
+    def focus_search(self) -> None:
+        if self.role is Role.COUNSELOR:
+            self.notes.search.setFocus()
+            self.notes.search.selectAll()
 
     # --- conversations ---------------------------------------------------------------
 

@@ -52,6 +52,12 @@ class Translations:
                 self._app.installTranslator(qt)
                 self._installed.append(qt)
         self.language = language if ok else "en"
+        # dates and numbers follow the chosen language (month names, digits grouping)
+        QLocale.setDefault(
+            QLocale(
+                QLocale.Language.Indonesian if self.language == "id" else QLocale.Language.English
+            )
+        )
         if not self._installed:
             # removing translators already sent LanguageChange when there were any; make sure
             # screens refresh on a switch back to English as well
