@@ -180,3 +180,23 @@ def test_client_ticks_summary_tasks(
     chat.on_task_toggled(mid, 1, True)
     qtbot.waitUntil(lambda: fake.called("set_task_done") == [(mid, 1, True)])
     assert "☑  Write three good things" in chat.delegate.body(model.message(2))
+
+
+def test_consent_required_for_another_conversation_is_kept(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """ConsentRequired for a conversation not on screen pauses sending when it is opened."""
+    fake = FakeService(messages=2, conversations=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    first = chat._cid()
+    other = "c2" if first == "c1" else "c1"
+    fake.require_consent(other, 2)
+    qtbot.waitUntil(lambda: other in window.consent_pending)
+    assert chat.can_send()
+    window.open_conversation(other)
+    assert chat._cid() == other
+    assert not chat.can_send()
+    assert chat.consent_banner.isVisibleTo(chat)

@@ -61,6 +61,9 @@ class MainWindow(AppWindow):
         self._bridge = bridge
         self.role = role
         self.settings = settings
+        # conversations whose counselor published a new disclosure (the contract has no way
+        # to ask for this later, so it is remembered from the ConsentRequired event)
+        self.consent_pending: dict[str, int] = {}
         self.resize(1200, 780)
         outer = QHBoxLayout(self.content)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -143,7 +146,7 @@ class MainWindow(AppWindow):
         bridge.delivery_changed.connect(self.chat.on_delivery_changed)
         bridge.conversation_started.connect(lambda _cid: self.refresh_conversations())
         bridge.safety_number_changed.connect(self.chat.on_safety_number_changed)
-        bridge.consent_required.connect(self.chat.on_consent_required)
+        bridge.consent_required.connect(self.on_consent_required)
         bridge.consent_withdrawn.connect(lambda _cid, _peer: self.refresh_conversations())
         bridge.connection_changed.connect(self.on_connection_changed)
         self.retranslate_ui()
@@ -207,9 +210,15 @@ class MainWindow(AppWindow):
         view = self.conversations.view(row)
         self.conversation_list.setCurrentIndex(self.conversations.index(row, 0))
         self.chat.show_conversation(view)
+        if conversation_id in self.consent_pending:
+            self.chat.on_consent_required(conversation_id, self.consent_pending[conversation_id])
         self.stack.setCurrentWidget(self.chat)
         if self.role is Role.COUNSELOR:
             self.notes.show_conversation(conversation_id)
+
+    def on_consent_required(self, conversation_id: str, version: int) -> None:
+        self.consent_pending[conversation_id] = version
+        self.chat.on_consent_required(conversation_id, version)
 
     def on_conversation_chosen(self, index: QModelIndex) -> None:
         view = index.data(CONVERSATION_ROLE)
