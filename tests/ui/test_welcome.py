@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from securechat.api import Role
@@ -60,3 +61,55 @@ def test_wrong_passphrase_shows_mapped_error(
     assert app.main_window is None
     unlock(qtbot, app)
     assert app.main_window is not None
+
+
+def test_remembered_profile_unlocks_without_passphrase(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """For a remembered profile an empty field asks the core to use the stored key (None)."""
+    from securechat.api import ProfileView
+
+    fake = FakeService(profiles=[ProfileView("ayu", "Ayu", Role.CLIENT, True)])
+    app = make_app(fake)
+    welcome = app.welcome
+    qtbot.waitUntil(lambda: welcome.profile_list.count() == 1)
+    welcome.remember.setChecked(True)
+    welcome.unlock_button.click()
+    qtbot.waitUntil(lambda: fake.called("unlock") != [])
+    assert fake.called("unlock")[0] == ("ayu", True)
+    qtbot.waitUntil(lambda: welcome.unlock_error.isVisibleTo(welcome))  # the fake has no keyring
+
+
+def test_nothing_secret_reaches_the_log(
+    qtbot: QtBot,
+    make_app: Callable[[FakeService], SecureChatApp],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Passphrases, message text and relay URLs never appear in log lines, even at DEBUG."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    welcome = app.welcome
+    qtbot.waitUntil(lambda: welcome.profile_list.count() == 1)
+    welcome.unlock_pass.setText("wrong secret phrase")
+    welcome.unlock_button.click()
+    qtbot.waitUntil(lambda: welcome.unlock_error.isVisibleTo(welcome))
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    qtbot.waitUntil(lambda: window.chat.model is not None and window.chat.model.is_open)
+    window.chat.input.setPlainText("my private words")
+    window.chat.send_button.click()
+    qtbot.waitUntil(lambda: fake.called("send_text") != [])
+    app.bridge.call(lambda s: s.unlock("x", "another secret"))  # an error nobody handles
+    qtbot.waitUntil(lambda: "WrongPassphrase" in caplog.text)
+    for secret in (
+        "wrong secret",
+        "correct horse",
+        "private words",
+        "another secret",
+        "relay.example",
+    ):
+        assert secret not in caplog.text
