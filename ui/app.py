@@ -129,6 +129,7 @@ class SecureChatApp(QObject):
             if entries is None:
                 entries = load_organisation_entries()
             self._crisis = CrisisPanel(self.settings.region if self.settings else "ID", entries)
+            self._crisis.quick_exit_requested.connect(self.quick_exit)
         return self._crisis
 
     def windows(self) -> list[QWidget]:
@@ -200,7 +201,7 @@ class SecureChatApp(QObject):
         dialog = SettingsDialog(self.bridge, self.settings, self.main_window)
         dialog.settings_saved.connect(lambda: self.on_settings_saved(dialog))
         dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
+        dialog.show()  # never modal: Quick exit stays clickable
 
     def on_settings_saved(self, dialog: SettingsDialog) -> None:
         view = dialog.saved_view

@@ -83,3 +83,34 @@ def test_other_region_gets_the_local_emergency_line(qtbot: QtBot) -> None:
     labels = " ".join(w.text() for w in panel.findChildren(PlainLabel))
     assert "local emergency number" in labels
     assert "Campus duty counselor" in labels
+
+
+def test_dialogs_leave_quick_exit_reachable(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """With the crisis panel or a dialog open, no window is blocked and the panel has its own Quick exit."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    qtbot.waitUntil(lambda: window.chat.conversation is not None)
+    from ui.safety.dialog import SafetyNumberDialog
+    from ui.settings.dialog import SettingsDialog
+
+    window.chat.safety_button.click()
+    window.settings_button.click()
+    app.show_help()
+    safety = window.findChild(SafetyNumberDialog)
+    assert safety is not None
+    qtbot.waitUntil(lambda: safety.digits.text() != "")
+    assert safety.isVisible()
+    settings = window.findChild(SettingsDialog)
+    assert settings is not None
+    assert settings.isVisible()
+    assert QApplication.activeModalWidget() is None
+    assert window.help_bar.exit_button.isEnabled()
+    with qtbot.waitSignal(app.locked) as blocker:
+        app.crisis.exit_button.click()
+    assert blocker.args == ["quick-exit"]
+    assert all(not w.isVisible() for w in QApplication.topLevelWidgets())

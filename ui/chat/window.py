@@ -280,7 +280,7 @@ class MainWindow(AppWindow):
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(link))
         buttons.rejected.connect(dialog.reject)
         layout.addWidget(buttons)
-        dialog.open()
+        dialog.show()  # not modal: Quick exit stays clickable
 
     def on_publish_failed(self, error: BaseException) -> None:
         self.help_bar.status.setText(message_for(error))
@@ -314,14 +314,14 @@ class MainWindow(AppWindow):
 
         dialog = DisclosureEditor(self._bridge, self)
         dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
+        dialog.show()  # not modal: Quick exit stays clickable
 
     def on_safety_requested(self, conversation_id: str) -> None:
         peer = self.chat.conversation.peer_name if self.chat.conversation else ""
         dialog = SafetyNumberDialog(self._bridge, conversation_id, peer, self)
         dialog.verified.connect(lambda _cid: self.refresh_conversations())
         dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
+        dialog.show()  # not modal: Quick exit stays clickable
 
     def on_summary_requested(self, conversation_id: str) -> None:
         dialog = SummaryComposer(self)

@@ -6,12 +6,13 @@ numbers large and selectable; every text is plain text; it changes nothing and s
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFrame,
     QHBoxLayout,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -33,7 +34,12 @@ def _tr(text: str) -> str:
 
 
 class CrisisPanel(QDialog):
-    """A non-modal dialog; `set_region` and `set_organisation_entries` refresh its content."""
+    """A non-modal dialog; `set_region` and `set_organisation_entries` refresh its content.
+
+    Signal: `quick_exit_requested()` from its own Quick exit button.
+    """
+
+    quick_exit_requested = Signal()
 
     def __init__(
         self,
@@ -54,6 +60,10 @@ class CrisisPanel(QDialog):
         self._layout.addWidget(self._body)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self._buttons = buttons
+        self.exit_button = QPushButton()
+        self.exit_button.setObjectName("quickExitButton")
+        buttons.addButton(self.exit_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.exit_button.clicked.connect(self.quick_exit_requested)
         buttons.rejected.connect(self.hide)
         self._close = buttons.button(QDialogButtonBox.StandardButton.Close)
         self._layout.addWidget(buttons)
@@ -74,6 +84,7 @@ class CrisisPanel(QDialog):
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Get help now"))
         name_buttons(self._buttons)
+        self.exit_button.setText(self.tr("Quick exit"))
         old = self._body
         body = QWidget()
         layout = QVBoxLayout(body)

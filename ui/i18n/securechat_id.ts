@@ -189,6 +189,10 @@
         <translation>Cari bantuan sekarang</translation>
     </message>
     <message>
+        <source>Quick exit</source>
+        <translation>Keluar cepat</translation>
+    </message>
+    <message>
         <source>You are not alone. Help is available now.</source>
         <translation>Anda tidak sendirian. Bantuan tersedia sekarang.</translation>
     </message>
