@@ -84,8 +84,8 @@ def test_notes_search(qtbot: QtBot, make_app: Callable[[FakeService], SecureChat
     notes.editors["Subjective"].setPlainText("Exam stress again.")
     qtbot.waitUntil(lambda: len(fake.notes_by_id) == 2)
     notes.search.setText("grief")
+    qtbot.waitUntil(lambda: fake.called("search_notes") == [("grief",)])
     qtbot.waitUntil(lambda: notes.listed_labels() == ["Session 1"])
-    assert fake.called("search_notes")[-1] == ("grief",)
     notes.search.setText("")
     qtbot.waitUntil(lambda: sorted(notes.listed_labels()) == ["Session 1", "Session 2"])
 
@@ -114,6 +114,7 @@ def test_search_hit_in_another_conversation_opens_it(
     window.open_conversation("c2")
     qtbot.waitUntil(lambda: notes.conversation_id == "c2")
     notes.search.setText("panic")
+    qtbot.waitUntil(lambda: ("panic",) in fake.called("search_notes"))
     qtbot.waitUntil(lambda: notes.listed_labels() == ["Budi, session 1"])
     notes.on_note_chosen(notes.note_list.item(0))
     qtbot.waitUntil(
@@ -124,4 +125,3 @@ def test_search_hit_in_another_conversation_opens_it(
     )
     assert notes.conversation_id == "c1"
     assert notes.editors["Subjective"].toPlainText() == "Panic before presentations."
-    del fake
