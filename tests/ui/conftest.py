@@ -1,0 +1,67 @@
+"""Fixtures for the UI tests: a fake core behind a real bridge, and the app controller."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from securechat.api import Role
+from tests.ui.fake_service import FakeService
+from ui.app import SecureChatApp
+from ui.bridge import Bridge
+from ui.common.style import apply_style
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture
+def fake() -> FakeService:
+    return FakeService(messages=12)
+
+
+@pytest.fixture
+def bridge(qapp: QApplication, fake: FakeService) -> Iterator[Bridge]:
+    b = Bridge(lambda: fake)
+    b.start()
+    yield b
+    b.shutdown()
+
+
+@pytest.fixture
+def make_app(qapp: QApplication, qtbot: QtBot) -> Iterator[Callable[[FakeService], SecureChatApp]]:
+    apply_style(qapp)
+    made: list[SecureChatApp] = []
+
+    def make(service: FakeService) -> SecureChatApp:
+        controller = SecureChatApp(qapp, lambda: service, quit_on_quick_exit=False, language="en")
+        made.append(controller)
+        controller.show()
+        return controller
+
+    yield make
+    for controller in made:
+        for window in controller.windows():
+            window.hide()
+        controller.translations.set_language("en")
+        controller.shutdown()
+        qapp.removeEventFilter(controller.guard)
+        for window in controller.windows():
+            window.deleteLater()
+        controller.deleteLater()
+
+
+def unlock(qtbot: QtBot, app: SecureChatApp, passphrase: str = "correct horse battery") -> None:
+    """Drive the welcome window to unlock the first profile."""
+    qtbot.waitUntil(lambda: app.welcome.profile_list.count() > 0)
+    app.welcome.unlock_pass.setText(passphrase)
+    with qtbot.waitSignal(app.unlocked, timeout=5000):
+        app.welcome.unlock_button.click()
+    qtbot.waitUntil(lambda: app.main_window is not None and app.main_window.isVisible())
+
+
+def counselor_fake() -> FakeService:
+    return FakeService(role=Role.COUNSELOR, messages=6, conversations=2)

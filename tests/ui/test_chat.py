@@ -1,0 +1,202 @@
+"""Chat: sending with delivery states, receiving, plain peer text, paging, key changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFont
+from pytestqt.qtbot import QtBot
+
+from securechat.api import DeliveryState, MessageKind, SessionSummary
+from tests.ui.conftest import unlock
+from tests.ui.fake_service import FakeService
+from ui.app import SecureChatApp
+from ui.chat.model import MESSAGE_ROLE, MessageListModel
+from ui.chat.panel import ChatPanel
+
+
+def _open_chat(qtbot: QtBot, app: SecureChatApp) -> ChatPanel:
+    unlock(qtbot, app)
+    assert app.main_window is not None
+    chat = app.main_window.chat
+    qtbot.waitUntil(lambda: chat.model is not None and chat.model.is_open)
+    return chat
+
+
+def _texts(model: MessageListModel) -> list[str]:
+    return [model.message(r).text for r in range(model.rowCount())]
+
+
+def test_sent_message_shows_delivery_state_and_incoming_appears(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A sent message appears as "Waiting to send", follows DeliveryChanged; MessageReceived adds the peer's."""
+    fake = FakeService(messages=12)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    model = chat.model
+    assert model is not None
+    assert model.rowCount() == 12
+    assert not chat.send_button.isEnabled()
+    chat.input.setPlainText("I tried walking again yesterday.")
+    assert chat.send_button.isEnabled()
+    chat.send_button.click()
+    qtbot.waitUntil(lambda: model.rowCount() == 13)
+    last = model.index(12, 0)
+    message = last.data(MESSAGE_ROLE)
+    assert message.text == "I tried walking again yesterday."
+    assert message.state is DeliveryState.QUEUED
+    assert "Waiting to send" in last.data(Qt.ItemDataRole.AccessibleTextRole)
+    assert "Waiting to send" in chat.delegate.footer(message)
+    assert chat.input.toPlainText() == ""
+    fake.set_state("c1", message.message_id, DeliveryState.DELIVERED)
+    qtbot.waitUntil(lambda: model.index(12, 0).data(MESSAGE_ROLE).state is DeliveryState.DELIVERED)
+    assert "✓✓ Delivered" in chat.delegate.footer(model.index(12, 0).data(MESSAGE_ROLE))
+    fake.set_state("c1", message.message_id, DeliveryState.FAILED)
+    qtbot.waitUntil(
+        lambda: "Not sent" in model.index(12, 0).data(Qt.ItemDataRole.AccessibleTextRole)
+    )
+
+    fake.receive("c1", "Well done. How did it feel?")
+    qtbot.waitUntil(lambda: model.rowCount() == 14)
+    incoming = model.index(13, 0).data(MESSAGE_ROLE)
+    assert incoming.text == "Well done. How did it feel?"
+    assert not incoming.outgoing
+
+
+def test_enter_sends_and_shift_enter_adds_a_line(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Enter sends; Shift+Enter inserts a new line instead."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    chat.input.setPlainText("first line")
+    chat.input.moveCursor(chat.input.textCursor().MoveOperation.End)
+    qtbot.keyClick(chat.input, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    assert chat.input.toPlainText() == "first line\n"
+    qtbot.keyClicks(chat.input, "second")
+    qtbot.keyClick(chat.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: fake.called("send_text") != [])
+    assert fake.called("send_text")[0] == ("c1", "first line\nsecond")
+
+
+def test_peer_html_is_shown_literally(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Peer text with <b>html</b> or <img src=...> is laid out and drawn as the literal characters."""
+    fake = FakeService(messages=1)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    model = chat.model
+    assert model is not None
+    hostile = '<b>html</b> <img src="file:///etc/passwd"> <a href="x">link</a>'
+    fake.receive("c1", hostile)
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+    message = model.index(1, 0).data(MESSAGE_ROLE)
+    assert model.index(1, 0).data(Qt.ItemDataRole.DisplayRole) == hostile
+    assert chat.delegate.body(message) == hostile
+    # the tags take up room on screen: they are characters, not markup
+    font = QFont(chat.view.font())
+    plain = chat.delegate._layout(type(message)(**{**message.__dict__, "text": "html"}), 800, font)[
+        1
+    ]
+    tagged = chat.delegate._layout(
+        type(message)(**{**message.__dict__, "text": "<b>html</b>"}), 800, font
+    )[1]
+    assert tagged.width() > plain.width()
+    assert "<b>html</b>" in model.index(1, 0).data(Qt.ItemDataRole.AccessibleTextRole)
+    # render the view once with the hostile row visible: no crash, nothing loaded
+    chat.view.grab()
+
+
+def test_paged_model_loads_older_pages_only_at_the_top(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A long conversation opens with its newest page; older pages load when the top is reached."""
+    fake = FakeService(messages=1000)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    model = chat.model
+    assert model is not None
+    assert model.rowCount() == model.page_size
+    assert model.message(model.rowCount() - 1).message_id == "c1-m999"
+    model.set_older_wanted(False)
+    assert not model.canFetchMore(QModelIndex())
+    chat.view.verticalScrollBar().setValue(0)
+    chat.view.on_scrolled(0)  # as the scroll bar reports it, even if it already sat at 0
+    qtbot.waitUntil(lambda: model.rowCount() == 2 * model.page_size)
+    assert model.message(0).message_id == "c1-m800"
+    ids = [model.message(r).message_id for r in range(model.rowCount())]
+    assert len(ids) == len(set(ids))
+
+
+def test_key_change_blocks_sending_until_confirmed(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """SafetyNumberChanged shows a banner and disables sending until "I have checked it"."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    assert chat.can_send()
+    fake.change_key("c1")
+    qtbot.waitUntil(lambda: chat.key_banner.isVisibleTo(chat))
+    assert not chat.input.isEnabled()
+    assert not chat.send_button.isEnabled()
+    chat.confirm_key_button.click()
+    qtbot.waitUntil(lambda: not chat.key_banner.isVisibleTo(chat))
+    assert fake.called("confirm_key_change") == [("c1",)]
+    assert chat.input.isEnabled()
+
+
+def test_consent_required_pauses_sending(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A new disclosure version (ConsentRequired) disables the send box with a banner."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    fake.require_consent("c1", 2)
+    qtbot.waitUntil(lambda: chat.consent_banner.isVisibleTo(chat))
+    assert not chat.input.isEnabled()
+
+
+def test_client_ticks_summary_tasks(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A received session summary shows key points and tasks; ticking one calls set_task_done."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    model = chat.model
+    assert model is not None
+    summary = SessionSummary(("Sleep matters",), ("Walk 15 minutes", "Write three good things"))
+    mid = fake.receive("c1", "", MessageKind.SUMMARY, summary)
+    qtbot.waitUntil(lambda: model.rowCount() == 3)
+    body = chat.delegate.body(model.message(2))
+    assert "Sleep matters" in body
+    assert "☐  Walk 15 minutes" in body
+    chat.on_task_toggled(mid, 1, True)
+    qtbot.waitUntil(lambda: fake.called("set_task_done") == [(mid, 1, True)])
+    assert "☑  Write three good things" in chat.delegate.body(model.message(2))
+
+
+def test_consent_required_for_another_conversation_is_kept(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """ConsentRequired for a conversation not on screen pauses sending when it is opened."""
+    fake = FakeService(messages=2, conversations=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    first = chat._cid()
+    other = "c2" if first == "c1" else "c1"
+    fake.require_consent(other, 2)
+    qtbot.waitUntil(lambda: other in window.consent_pending)
+    assert chat.can_send()
+    window.open_conversation(other)
+    assert chat._cid() == other
+    assert not chat.can_send()
+    assert chat.consent_banner.isVisibleTo(chat)

@@ -1,0 +1,42 @@
+"""The demo's window orchestration, driven with two fake cores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from tests.ui.fake_service import FakeService
+from ui.demo import DemoNotWired, DemoSession, start_backend
+
+
+def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
+    """Counselor created and published, client created and shown the disclosure, no clicks."""
+    counselor, client = (
+        FakeService(profiles=[], conversations=0),
+        FakeService(profiles=[], conversations=0),
+    )
+    session = DemoSession(qapp, "ws://127.0.0.1:9", lambda: counselor, lambda: client)
+    session.counselor.quit_on_quick_exit = False
+    session.client.quit_on_quick_exit = False
+    with qtbot.waitSignal(session.invite_ready, timeout=10_000):
+        session.start()
+    window = session.client.main_window
+    assert window is not None
+    assert window.stack.currentWidget() is window.consent_page
+    assert counselor.called("publish") == [(True,)]
+    assert counselor.settings_view.relay_url == "ws://127.0.0.1:9"
+    assert not window.consent_page.send_button.isEnabled()
+    for app in (session.counselor, session.client):
+        for w in app.windows():
+            w.hide()
+        qapp.removeEventFilter(app.guard)
+    session.shutdown()
+
+
+def test_backend_not_wired_yet(tmp_path: Path) -> None:
+    """Until the core and relay are wired in, start_backend says so clearly."""
+    with pytest.raises(DemoNotWired), start_backend(tmp_path):
+        pass

@@ -1,0 +1,203 @@
+"""Settings, the counselor's summary and referral actions, and the ui/tests boundary."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QDialog
+from pytestqt.qtbot import QtBot
+
+from securechat.api import MessageKind, Role, SessionSummary
+from tests.ui.conftest import unlock
+from tests.ui.fake_service import FakeService
+from ui.app import SecureChatApp
+from ui.chat.summary import ReferralDialog, SummaryComposer
+from ui.settings.dialog import SettingsDialog
+
+
+def _when_modal(kind: type[QDialog], act: Callable[[QDialog], None]) -> None:
+    """Act on the next modal dialog of `kind` once it is shown."""
+
+    def poll() -> None:
+        widget = QApplication.activeModalWidget()
+        if isinstance(widget, kind):
+            act(widget)
+        else:
+            QTimer.singleShot(10, poll)
+
+    QTimer.singleShot(10, poll)
+
+
+def test_settings_save_applies_language_and_auto_lock(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Saving settings stores them in the core and applies language and auto-lock at once."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    window.settings_button.click()
+    dialog = window.findChild(SettingsDialog)
+    assert dialog is not None
+    dialog.language.setCurrentIndex(dialog.language.findData("id"))
+    dialog.auto_lock.setValue(3)
+    dialog.relay.setText("wss://relay.example.net")
+    dialog.on_save_clicked()
+    qtbot.waitUntil(lambda: app.settings is not None and app.settings.auto_lock_minutes == 3)
+    saved = fake.called("update_settings")[0][0]
+    assert saved.relay_url == "wss://relay.example.net"
+    assert app.guard._timer.interval() == 3 * 60_000
+    qtbot.waitUntil(lambda: window.chat.send_button.text() == "Kirim")
+    assert window.invite_page.relay_url == "wss://relay.example.net"
+    app.set_language("en")
+
+
+def test_change_passphrase_clears_fields(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Changing the passphrase calls the core and leaves no passphrase in the fields."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    assert app.settings is not None
+    dialog = SettingsDialog(app.bridge, app.settings)
+    qtbot.addWidget(dialog)
+    dialog.old_pass.setText("correct horse battery")
+    dialog.new_pass.setText("a brand new passphrase")
+    dialog.new_pass2.setText("a brand new passphrase")
+    dialog.change_button.click()
+    assert dialog.old_pass.text() == dialog.new_pass.text() == dialog.new_pass2.text() == ""
+    qtbot.waitUntil(lambda: fake.passphrase == "a brand new passphrase")
+    qtbot.waitUntil(lambda: "changed" in dialog.pass_state.text())
+
+
+def test_counselor_sends_summary_and_referral(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The counselor's composer sends key points and tasks; the referral sends crisis numbers."""
+    fake = FakeService(role=Role.COUNSELOR, messages=2)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    chat = window.chat
+    qtbot.waitUntil(lambda: chat.model is not None and chat.model.is_open)
+    assert chat.summary_button.isVisibleTo(chat)
+    assert not chat.withdraw_button.isVisibleTo(chat)
+
+    def fill(dialog: QDialog) -> None:
+        assert isinstance(dialog, SummaryComposer)
+        dialog.points.setPlainText("Sleep matters\n\nWalking helps")
+        dialog.tasks.setPlainText("Walk 15 minutes")
+        dialog.accept()
+
+    _when_modal(SummaryComposer, fill)
+    chat.summary_button.click()
+    qtbot.waitUntil(lambda: fake.called("send_summary") != [])
+    assert fake.called("send_summary")[0] == (
+        "c1",
+        SessionSummary(("Sleep matters", "Walking helps"), ("Walk 15 minutes",)),
+    )
+    model = chat.model
+    assert model is not None
+    qtbot.waitUntil(lambda: model.message(model.rowCount() - 1).kind is MessageKind.SUMMARY)
+
+    def send(dialog: QDialog) -> None:
+        assert isinstance(dialog, ReferralDialog)
+        assert dialog.language() == "id"
+        dialog.accept()
+
+    _when_modal(ReferralDialog, send)
+    chat.referral_button.click()
+    qtbot.waitUntil(lambda: fake.called("send_referral") == [("c1", "id")])
+    qtbot.waitUntil(lambda: model.message(model.rowCount() - 1).kind is MessageKind.REFERRAL)
+    assert "112" in model.message(model.rowCount() - 1).text
+
+
+def test_ui_never_imports_the_test_double() -> None:
+    """No module under ui/ imports from tests/ (the fake core stays a test double)."""
+    root = Path(__file__).resolve().parents[2] / "ui"
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                assert not (node.module or "").startswith("tests"), path
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("tests") for a in node.names), path
+
+
+def test_counselor_edits_disclosure(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The disclosure editor loads the current text and saves a new version per language."""
+    from ui.consent.editor import DisclosureEditor
+
+    fake = FakeService(role=Role.COUNSELOR, messages=1)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    assert window.disclosure_button.isVisibleTo(window)
+    window.disclosure_button.click()
+    editor = window.findChild(DisclosureEditor)
+    assert editor is not None
+    qtbot.waitUntil(lambda: "Tentang layanan ini" in editor.text.toPlainText())
+    assert editor.version.text() == "Version 1"
+    editor.on_template_clicked()
+    assert "Dalam keadaan darurat" in editor.text.toPlainText()
+    with qtbot.waitSignal(editor.disclosure_saved) as blocker:
+        editor.save_button.click()
+    assert blocker.args == ["id", 2]
+    assert editor.version.text() == "Version 2"
+
+
+def test_counselor_keyboard_shortcuts(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Ctrl+PgDown/PgUp step through conversations; Ctrl+F, Ctrl+L and Ctrl+N are bound."""
+    from PySide6.QtGui import QKeySequence, QShortcut
+
+    fake = FakeService(role=Role.COUNSELOR, messages=2, conversations=3)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    qtbot.waitUntil(lambda: window.chat.conversation is not None)
+    keys = {s.key().toString() for s in window.findChildren(QShortcut)}
+    assert {"Ctrl+PgDown", "Ctrl+PgUp", "Ctrl+F", "Ctrl+L", "Ctrl+N"} <= keys
+    assert QKeySequence("Ctrl+PgDown").toString() in keys
+    first = window.chat.conversation
+    assert first is not None
+    window.step_conversation(1)
+    assert window.chat.conversation is not None
+    assert window.chat.conversation.conversation_id != first.conversation_id
+    window.step_conversation(-1)
+    assert window.chat.conversation.conversation_id == first.conversation_id
+    window.focus_search()
+    qtbot.waitUntil(lambda: window.notes.search.hasFocus() or not window.isActiveWindow())
+
+
+def test_dates_follow_the_language(qapp: QApplication) -> None:
+    """Message times use the app's language for month names."""
+    from PySide6.QtCore import QLocale
+
+    from securechat.api import DeliveryState, MessageView
+    from ui.chat.delegate import MessageDelegate
+    from ui.i18n import Translations
+
+    message = MessageView(
+        "m", "c", False, MessageKind.TEXT, "hi", 1_692_000_000.0, DeliveryState.DELIVERED
+    )
+    delegate = MessageDelegate()
+    translations = Translations(qapp)
+    translations.set_language("id")
+    indonesian = delegate.footer(message)
+    translations.set_language("en")
+    english = delegate.footer(message)
+    assert "Aug" in english  # 14 August 2023
+    assert "Agu" in indonesian
+    assert QLocale().language() == QLocale.Language.English

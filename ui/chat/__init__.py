@@ -1,0 +1,1 @@
+"""Conversations and chat: the main window, the paged message model and its delegate."""

@@ -1,0 +1,1 @@
+"""Finding a counselor (invite link, directory) and the disclosure-and-consent gate."""

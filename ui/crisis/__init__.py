@@ -1,0 +1,1 @@
+"""The "Get help now" crisis panel and the data behind it."""

@@ -1,0 +1,93 @@
+"""Every message a user sees for an error, in one place, in English and (via Qt) Indonesian.
+
+Job: map an exception raised by the core (`securechat.errors.*`, still being written) to a
+fixed, calm message. Mapping is by class name, walking the exception's class hierarchy, so a
+subclass of a known error gets its parent's message, and anything unknown gets a generic one.
+
+Invariants:
+- A message never includes the exception's own text: that may echo untrusted input or secrets.
+- Every source string is marked with `QT_TRANSLATE_NOOP("errors", ...)` so `pyside6-lupdate`
+  extracts it into `ui/i18n/securechat_id.ts`; `message_for` translates at call time, so a
+  language switch takes effect on the next message shown.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from ui.common.tr import QT_TRANSLATE_NOOP
+
+__all__ = ["GENERIC", "MESSAGES", "message_for"]
+
+_CONTEXT = "errors"
+
+GENERIC: str = QT_TRANSLATE_NOOP("errors", "Something went wrong. Please try again in a moment.")
+
+#: exception class name -> English source text of the message
+MESSAGES: dict[str, str] = {
+    "WrongPassphrase": QT_TRANSLATE_NOOP(
+        "errors", "That passphrase is not right. Please check it and try again."
+    ),
+    "WeakPassphrase": QT_TRANSLATE_NOOP(
+        "errors", "Please choose a longer passphrase: at least 10 characters."
+    ),
+    "ProfileExists": QT_TRANSLATE_NOOP("errors", "A profile with this name already exists."),
+    "ProfileNotFound": QT_TRANSLATE_NOOP("errors", "This profile could not be found."),
+    "NotUnlocked": QT_TRANSLATE_NOOP("errors", "Your profile is locked. Please unlock it first."),
+    "KeyringUnavailable": QT_TRANSLATE_NOOP(
+        "errors",
+        "This device has no safe place to remember your key. Please enter your passphrase each time.",
+    ),
+    "InvalidInvite": QT_TRANSLATE_NOOP(
+        "errors", "This invite link is not valid. Please ask your counselor for a new one."
+    ),
+    "SignatureError": QT_TRANSLATE_NOOP(
+        "errors",
+        "This counselor's profile could not be checked, so it was not opened. Please ask for a new invite.",
+    ),
+    "IdentityMismatch": QT_TRANSLATE_NOOP(
+        "errors",
+        "The profile does not belong to the counselor in the invite, so it was not opened.",
+    ),
+    "RelayUnavailable": QT_TRANSLATE_NOOP(
+        "errors",
+        "The server cannot be reached right now. Your messages are kept and will be sent later.",
+    ),
+    "RelayError": QT_TRANSLATE_NOOP(
+        "errors", "The server refused the request. Please try again later."
+    ),
+    "QuotaExceeded": QT_TRANSLATE_NOOP(
+        "errors", "The other person's mailbox is full for now. Please try again later."
+    ),
+    "ConsentNeeded": QT_TRANSLATE_NOOP(
+        "errors", "Please read and accept the disclosure before sending a message."
+    ),
+    "ConsentWithdrawnError": QT_TRANSLATE_NOOP(
+        "errors", "Consent for this conversation was withdrawn, so no more messages can be sent."
+    ),
+    "KeyChangeUnconfirmed": QT_TRANSLATE_NOOP(
+        "errors",
+        "The other person's safety number changed. Please confirm it before sending.",
+    ),
+    "DecryptionError": QT_TRANSLATE_NOOP("errors", "A message could not be opened."),
+    "StorageError": QT_TRANSLATE_NOOP(
+        "errors", "Your data could not be saved on this device. Please check the free space."
+    ),
+    "ConversationClosed": QT_TRANSLATE_NOOP("errors", "This conversation has ended."),
+    "TimeoutError": QT_TRANSLATE_NOOP(
+        "errors", "This is taking too long. Please check your connection and try again."
+    ),
+    "ConnectionError": QT_TRANSLATE_NOOP(
+        "errors", "The server cannot be reached right now. Please check your connection."
+    ),
+}
+
+
+def message_for(error: BaseException | type[BaseException]) -> str:
+    """Return the translated user-facing message for an error (never its own text)."""
+    cls = error if isinstance(error, type) else type(error)
+    for klass in cls.__mro__:
+        source = MESSAGES.get(klass.__name__)
+        if source is not None:
+            return QCoreApplication.translate(_CONTEXT, source)
+    return QCoreApplication.translate(_CONTEXT, GENERIC)

@@ -1,0 +1,1 @@
+"""Counselor notes: templates, autosave, search."""

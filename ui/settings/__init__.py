@@ -1,0 +1,1 @@
+"""Settings: relay, language, auto-lock, retention, remembering, passphrase."""

@@ -1,0 +1,188 @@
+"""The settings dialog: relay URL, language, region, auto-lock, retention, remembering, passphrase.
+
+Job: edit a `SettingsView` and save it with `update_settings`; change the passphrase with
+`change_passphrase`. The app applies language and auto-lock when `settings_saved` fires.
+
+Signals:
+- `settings_saved()`: `saved_view` holds the `SettingsView` the core returned.
+
+Invariant: passphrase fields are cleared whatever happens; the relay URL is never logged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from securechat.api import SettingsView
+from ui.bridge import Bridge
+from ui.common.forms import label, name_buttons
+from ui.errors import message_for
+from ui.welcome.strength import MIN_LENGTH
+
+__all__ = ["SettingsDialog"]
+
+
+class SettingsDialog(QDialog):
+    settings_saved = Signal()
+
+    def __init__(self, bridge: Bridge, view: SettingsView, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self._bridge = bridge
+        self._view = view
+        self.saved_view: SettingsView | None = None
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        form.setVerticalSpacing(10)
+        self.relay = QLineEdit(view.relay_url)
+        self.relay.setObjectName("relayUrlInput")
+        self.language = QComboBox()
+        self.language.setObjectName("languageChoice")
+        self.language.addItem("English", "en")
+        self.language.addItem("Bahasa Indonesia", "id")
+        self.language.setCurrentIndex(max(0, self.language.findData(view.language)))
+        self.region = QComboBox()
+        self.region.setObjectName("regionChoice")
+        self.region.addItem("Indonesia", "ID")
+        self.region.addItem("", "ZZ")
+        self.region.setCurrentIndex(max(0, self.region.findData(view.region)))
+        self.auto_lock = QSpinBox()
+        self.auto_lock.setObjectName("autoLockMinutes")
+        self.auto_lock.setRange(0, 240)
+        self.auto_lock.setValue(view.auto_lock_minutes)
+        self.retention = QSpinBox()
+        self.retention.setObjectName("retentionDays")
+        self.retention.setRange(0, 3650)
+        self.retention.setValue(view.retention_days)
+        self.remember = QCheckBox()
+        self.remember.setObjectName("rememberOnDevice")
+        self.remember.setChecked(view.remember_on_device)
+        self.labels = [label(wrap=False) for _ in range(6)]
+        for row_label, field in zip(
+            self.labels,
+            (self.relay, self.language, self.region, self.auto_lock, self.retention, self.remember),
+            strict=True,
+        ):
+            row_label.setBuddy(field)
+            form.addRow(row_label, field)
+        layout.addLayout(form)
+
+        self.pass_box = QGroupBox()
+        pass_form = QFormLayout(self.pass_box)
+        self.old_pass = QLineEdit()
+        self.old_pass.setObjectName("oldPassphrase")
+        self.new_pass = QLineEdit()
+        self.new_pass.setObjectName("changedPassphrase")
+        self.new_pass2 = QLineEdit()
+        self.new_pass2.setObjectName("changedPassphraseRepeat")
+        for edit in (self.old_pass, self.new_pass, self.new_pass2):
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.pass_labels = [label(wrap=False) for _ in range(3)]
+        for row_label, edit in zip(
+            self.pass_labels, (self.old_pass, self.new_pass, self.new_pass2), strict=True
+        ):
+            pass_form.addRow(row_label, edit)
+        self.change_button = QPushButton()
+        self.change_button.setObjectName("changePassphraseButton")
+        self.pass_state = label("muted", "passphraseState")
+        pass_form.addRow(self.change_button)
+        pass_form.addRow(self.pass_state)
+        layout.addWidget(self.pass_box)
+        self.error = label("error", "settingsError")
+        self.error.hide()
+        layout.addWidget(self.error)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setObjectName(
+            "saveSettingsButton"
+        )
+        self.buttons.accepted.connect(self.on_save_clicked)
+        self.buttons.rejected.connect(self.reject)
+        self.change_button.clicked.connect(self.on_change_passphrase_clicked)
+        layout.addWidget(self.buttons)
+        self.retranslate_ui()
+
+    def edited_view(self) -> SettingsView:
+        return dataclasses.replace(
+            self._view,
+            relay_url=self.relay.text().strip(),
+            language=str(self.language.currentData()),
+            region=str(self.region.currentData()),
+            auto_lock_minutes=self.auto_lock.value(),
+            retention_days=self.retention.value(),
+            remember_on_device=self.remember.isChecked(),
+        )
+
+    def on_save_clicked(self) -> None:
+        view = self.edited_view()
+        self._bridge.call(
+            lambda s: s.update_settings(view), self.on_saved, self.on_failed, owner=self
+        )
+
+    def on_saved(self, view: SettingsView) -> None:
+        self.saved_view = view
+        self.settings_saved.emit()
+        self.accept()
+
+    def on_failed(self, error: BaseException) -> None:
+        self.error.setText(message_for(error))
+        self.error.show()
+
+    def on_change_passphrase_clicked(self) -> None:
+        old, new = self.old_pass.text(), self.new_pass.text()
+        same = new == self.new_pass2.text()
+        for edit in (self.old_pass, self.new_pass, self.new_pass2):
+            edit.clear()
+        if len(new) < MIN_LENGTH or not same:
+            self.pass_state.setText(
+                self.tr("The new passphrase needs at least 10 characters, typed the same twice.")
+            )
+            return
+        self.pass_state.setText(self.tr("Changing…"))
+        self._bridge.call(
+            lambda s: s.change_passphrase(old, new),
+            lambda _r: self.pass_state.setText(self.tr("Your passphrase was changed.")),
+            lambda e: self.pass_state.setText(message_for(e)),
+            owner=self,
+        )
+
+    def retranslate_ui(self) -> None:
+        self.setWindowTitle(self.tr("Settings"))
+        name_buttons(self.buttons)
+        texts = (
+            self.tr("&Server (relay) address"),
+            self.tr("&Language"),
+            self.tr("&Emergency numbers for"),
+            self.tr("&Lock after (minutes idle, 0 = never)"),
+            self.tr("&Keep history (days, 0 = always)"),
+            self.tr("Re&member on this device"),
+        )
+        for row_label, text in zip(self.labels, texts, strict=True):
+            row_label.setText(text)
+        self.region.setItemText(1, self.tr("Another country"))
+        self.remember.setText(self.tr("Unlock without a passphrase on this computer"))
+        self.pass_box.setTitle(self.tr("Change passphrase"))
+        for row_label, text in zip(
+            self.pass_labels,
+            (self.tr("Current passphrase"), self.tr("New passphrase"), self.tr("Repeat it")),
+            strict=True,
+        ):
+            row_label.setText(text)
+        self.change_button.setText(self.tr("Change passphrase"))

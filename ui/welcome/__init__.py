@@ -1,0 +1,1 @@
+"""The welcome window: create a profile or unlock one."""
