@@ -9,9 +9,9 @@ import pytest
 
 from securechat import api, profiles
 from securechat.errors import (
-    ConsentRequired,
     CorruptProfile,
     InvalidInput,
+    NotFound,
     ProfileLocked,
     WrongPassphrase,
 )
@@ -52,7 +52,8 @@ async def test_corrupt_database_is_reported(tmp_path: Path) -> None:
 
 
 async def test_send_without_consent_or_conversation(tmp_path: Path) -> None:
-    """Unknown conversations, empty texts and bad referral languages are refused cleanly."""
+    """Empty texts, bad referral languages, publishing as a client and unknown conversations
+    are refused with specific errors."""
     service = await make(tmp_path)
     try:
         with pytest.raises(InvalidInput):
@@ -61,7 +62,10 @@ async def test_send_without_consent_or_conversation(tmp_path: Path) -> None:
             await service.send_referral("1", "fr")
         with pytest.raises(InvalidInput):
             await service.publish("ws://127.0.0.1:9/ws")  # a client cannot publish
-        assert issubclass(ConsentRequired, Exception)
+        with pytest.raises(NotFound):
+            await service.send_text("1", "no such conversation")
+        with pytest.raises(NotFound):
+            await service.history("not-a-number", 0, 10)
     finally:
         await service.close()
 
