@@ -34,7 +34,8 @@ from securechat.errors import (
     NotFound,
     StorageError,
 )
-from securechat.firstcontact import (
+from securechat.invite import Invite
+from securechat.listing import (
     Listing,
     QueueAddress,
     decode_prekey,
@@ -42,7 +43,6 @@ from securechat.firstcontact import (
     open_listing,
     seal_listing,
 )
-from securechat.invite import Invite
 from securechat.store import now_ms
 
 __all__ = ["FirstContact"]

@@ -44,7 +44,7 @@ from securechat.errors import (
     InvalidInput,
     NotFound,
 )
-from securechat.firstcontact import QueueAddress
+from securechat.listing import QueueAddress
 from securechat.store import now_ms
 
 __all__ = ["Receiving"]

@@ -25,7 +25,7 @@ from securechat.errors import (
     SecureChatError,
     StorageError,
 )
-from securechat.firstcontact import QueueAddress
+from securechat.listing import QueueAddress
 from securechat.relay_link import Incoming, OutgoingItem, RelayLink, Subscription
 from securechat.store.db import DatabaseError
 

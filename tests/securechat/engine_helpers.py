@@ -10,8 +10,8 @@ from crypto.keys import IdentityKeyPair
 from securechat import api, profiles
 from securechat.conversations import Engine
 from securechat.disclosure import CounselorProfile, DisclosureBook
-from securechat.firstcontact import QueueAddress
 from securechat.invite import Invite
+from securechat.listing import QueueAddress
 from tests.securechat.conftest import PASSPHRASE, fast_kdf
 
 RELAY = "ws://127.0.0.1:9/ws"

@@ -20,8 +20,8 @@ from securechat.errors import (
     InvalidInvite,
     InvalidPublication,
 )
-from securechat.firstcontact import seal_listing
 from securechat.invite import Invite
+from securechat.listing import seal_listing
 from tests.securechat.engine_helpers import (
     RELAY,
     FakeRelay,

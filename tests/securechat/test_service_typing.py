@@ -31,7 +31,7 @@ def test_secret_holders_print_redacted() -> None:
     from crypto.envelope import Text
     from securechat import api
     from securechat.conversations import IntakeInfo, OutItem, SendRequest
-    from securechat.firstcontact import QueueAddress
+    from securechat.listing import QueueAddress
 
     samples = [
         SendRequest(1, Text("very private"), api.MessageKind.TEXT, {"text": "very private"}),

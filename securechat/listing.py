@@ -1,4 +1,4 @@
-"""First-contact documents: the signed invite blob, reply-queue addresses, directory summaries.
+"""First-contact documents: the signed listing, queue addresses, one-time prekey encoding.
 
 A counselor publishes, on the relay, a *listing*: the signed publication of `crypto.documents`
 (profile, disclosures, signed prekey) plus the sender id of the counselor's intake queue, bound
