@@ -74,6 +74,7 @@ async def test_events_and_settings(tmp_path: Path) -> None:
     """Settings round-trip (retention, region); lock emits ProfileLocked to every listener."""
     service = await make(tmp_path)
     events = service.events()
+    other = service.events()
     current = await service.settings()
     updated = await service.update_settings(
         api.SettingsView(
@@ -89,5 +90,7 @@ async def test_events_and_settings(tmp_path: Path) -> None:
     assert (updated.retention_days, updated.region, updated.language) == (30, "SG", "en")
     await service.lock("auto-lock")
     assert await anext(events) == api.ProfileLocked("auto-lock")
+    assert await anext(other) == api.ProfileLocked("auto-lock")  # every listener gets it
     await events.aclose()
+    await other.aclose()
     assert "redacted" in repr(service)
