@@ -41,13 +41,15 @@ def _b64e(data: bytes) -> str:
 
 def _b64d(untrusted: str, low: int, high: int) -> bytes:
     if not untrusted or len(untrusted) > 4 * high:
-        raise InvalidInvite("the invite link is damaged")
+        raise InvalidInvite("The invite link is damaged. Ask the counselor to send it again.")
     try:
         data = base64.urlsafe_b64decode(untrusted + "=" * (-len(untrusted) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise InvalidInvite("the invite link is damaged") from exc
+        raise InvalidInvite(
+            "The invite link is damaged. Ask the counselor to send it again."
+        ) from exc
     if not low <= len(data) <= high or _b64e(data) != untrusted:
-        raise InvalidInvite("the invite link is damaged")
+        raise InvalidInvite("The invite link is damaged. Ask the counselor to send it again.")
     return data
 
 
@@ -77,13 +79,13 @@ def check_relay_url(untrusted_url: str, *, allow_insecure: bool | None = None) -
         host = parts.hostname or ""
         _ = parts.port  # raises ValueError on a bad port
     except ValueError as exc:
-        raise InvalidInvite("the relay address is not valid") from exc
+        raise InvalidInvite("The relay address is not valid.") from exc
     if parts.scheme not in ("ws", "wss") or not host:
-        raise InvalidInvite("the relay address is not valid")
+        raise InvalidInvite("The relay address is not valid.")
     if parts.username is not None or parts.password is not None:
-        raise InvalidInvite("the relay address is not valid")
+        raise InvalidInvite("The relay address is not valid.")
     if parts.scheme == "ws" and not (_is_loopback(host) or allow_insecure):
-        raise InvalidInvite("the relay does not use an encrypted connection (wss://)")
+        raise InvalidInvite("The relay does not use an encrypted connection (wss://).")
     return untrusted_url
 
 
@@ -97,9 +99,9 @@ class Invite:
 
     def __post_init__(self) -> None:
         if not 16 <= len(self.publication) <= 64:
-            raise InvalidInvite("the invite link is damaged")
+            raise InvalidInvite("The invite link is damaged. Ask the counselor to send it again.")
         if len(self.identity_key) != 32:
-            raise InvalidInvite("the invite link is damaged")
+            raise InvalidInvite("The invite link is damaged. Ask the counselor to send it again.")
 
     def to_uri(self) -> str:
         """The link to share (also the QR code's content)."""
@@ -120,24 +122,28 @@ class Invite:
         """
         text = untrusted_uri.strip()
         if len(text) > _MAX_LENGTH:
-            raise InvalidInvite("the invite link is damaged")
+            raise InvalidInvite("The invite link is damaged. Ask the counselor to send it again.")
         prefix = f"{SCHEME}:invite?"
         if not text.startswith(prefix):
-            raise InvalidInvite("this is not a securechat invite link")
+            raise InvalidInvite("This is not a securechat invite link.")
         try:
             fields = parse_qs(
                 text[len(prefix) :], keep_blank_values=True, strict_parsing=True, max_num_fields=32
             )
         except ValueError as exc:
-            raise InvalidInvite("the invite link is damaged") from exc
+            raise InvalidInvite(
+                "The invite link is damaged. Ask the counselor to send it again."
+            ) from exc
         values: dict[str, str] = {}
         for name in ("v", "relay", "pub", "key"):
             got = fields.get(name, [])
             if len(got) != 1:
-                raise InvalidInvite("the invite link is damaged")
+                raise InvalidInvite(
+                    "The invite link is damaged. Ask the counselor to send it again."
+                )
             values[name] = got[0]
         if values["v"] != _VERSION:
-            raise InvalidInvite("this invite needs a newer version of securechat")
+            raise InvalidInvite("This invite needs a newer version of securechat.")
         relay_url = check_relay_url(values["relay"], allow_insecure=allow_insecure)
         return cls(
             relay_url=relay_url,

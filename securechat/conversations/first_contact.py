@@ -158,7 +158,9 @@ class FirstContact(EngineBase):
         try:
             pinned = IdentityPublicKey(invite.identity_key)
         except CryptoError as exc:
-            raise InvalidInvite("the invite link is damaged") from exc
+            raise InvalidInvite(
+                "The invite link is damaged. Ask the counselor to send it again."
+            ) from exc
         listing = open_listing(untrusted_blob, pinned)
         prekey = untrusted_prekey
         if prekey is not None:
