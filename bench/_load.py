@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import gc
 import json
@@ -40,7 +41,17 @@ from nacl.signing import SigningKey
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from relay.client import RelayClient
-from relay.protocol import Ack, Msg
+from relay.protocol import (
+    PROTOCOL_VERSION,
+    Command,
+    Hello,
+    Key,
+    New,
+    Send,
+    Sub,
+    decode_server_frame,
+    sign_command,
+)
 
 BODY = 256
 
@@ -52,69 +63,162 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def _ignore(f: asyncio.Future[Any]) -> None:
-    if not f.cancelled():
-        f.exception()
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process `pid`."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---- the relay --------------------------------------------------------------------------------
 
 
+def _frame(items: list[Any]) -> bytes:
+    out: bytes = msgpack.packb({"v": PROTOCOL_VERSION, "b": items})
+    return out
+
+
+class RawRelayConn:
+    """A lean relay connection: msgpack maps in, msgpack maps out, no per-item dataclasses.
+
+    Same batching as `FwdConn`: items queued in one loop iteration go out together, at most
+    64 per frame, one ``msgpack.packb`` per frame. Replies are routed by corr to callbacks.
+    """
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, challenge: bytes) -> None:
+        self.ws, self.challenge = ws, challenge
+        self.out: list[dict[str, Any]] = []
+        self.flushing = False
+        self.corr = 0
+        self.waiting: dict[int, Callable[[dict[str, Any]], None]] = {}
+        self.on_msg: Callable[[RawRelayConn, dict[str, Any]], None] = lambda c, m: None
+        self.errors = 0
+        self.reader: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, url: str, session: aiohttp.ClientSession) -> RawRelayConn:
+        ws = await session.ws_connect(url, compress=0, max_msg_size=0)
+        first = await ws.receive()
+        _, items = decode_server_frame(first.data)
+        hello = items[0]
+        assert isinstance(hello, Hello)
+        c = cls(ws, hello.challenge)
+        c.reader = asyncio.get_running_loop().create_task(c._read())
+        return c
+
+    def next_corr(self) -> int:
+        self.corr += 1
+        return self.corr
+
+    def put(self, item: dict[str, Any], cb: Callable[[dict[str, Any]], None] | None = None) -> None:
+        corr = item.get("corr")
+        if corr is None:
+            self.corr += 1
+            item["corr"] = corr = self.corr
+        if cb is not None:
+            self.waiting[corr] = cb
+        self.out.append(item)
+        if not self.flushing:
+            self.flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def request(self, cmd: Command) -> dict[str, Any]:
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.put(cmd.to_wire(), fut.set_result)
+        reply = await fut
+        if reply["op"] == "ERR":
+            raise RuntimeError(f"relay refused {cmd.OP}: {reply['code']}")
+        return reply
+
+    def signed(self, cmd: Command, key: SigningKey) -> Command:
+        return sign_command(cmd, self.challenge, key)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)
+        try:
+            while self.out:
+                batch, self.out = self.out[:64], self.out[64:]
+                await self.ws.send_bytes(_frame(batch))
+        finally:
+            self.flushing = False
+
+    async def _read(self) -> None:
+        waiting = self.waiting
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.BINARY:
+                break
+            for item in msgpack.unpackb(msg.data)["b"]:
+                op = item["op"]
+                if op == "MSG":
+                    self.on_msg(self, item)
+                    continue
+                if op == "ERR":
+                    self.errors += 1
+                cb = waiting.pop(item.get("corr"), None)
+                if cb is not None:
+                    cb(item)
+
+
 class RelayRig:
-    """Queues on the real relay, each with a receiver (subscribed) and a sender connection."""
+    """Queues on the real relay, each with a receiver (subscribed) and a sender connection.
+
+    Senders SEND (one signed SEND per queue during set-up proves the sender key for the
+    connection; later SENDs use session authorisation); receivers ACK every MSG (session
+    authorised by their NEW).
+    """
 
     def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
         self.url = url
         self.session = session
         self.on_message: Callable[[int, bytes], None] = lambda q, b: None
-        self.queues: list[tuple[RelayClient, bytes, SigningKey]] = []  # sender, sid, skey
-        self.conns: list[RelayClient] = []
-        self.tasks: list[asyncio.Task[None]] = []
+        self.queues: list[tuple[RawRelayConn, bytes]] = []  # sender, sid
+        self.conns: list[RawRelayConn] = []
 
     async def setup(self, n_conns: int, n_queues: int) -> None:
-        mk = [
-            RelayClient.connect(self.url, session=self.session, heartbeat=None)
-            for _ in range(2 * n_conns)
-        ]
-        conns = await asyncio.gather(*mk)
+        conns = await asyncio.gather(
+            *(RawRelayConn.open(self.url, self.session) for _ in range(2 * n_conns))
+        )
         self.conns = list(conns)
         senders, receivers = conns[:n_conns], conns[n_conns:]
         index: dict[bytes, int] = {}
-        keys: dict[bytes, SigningKey] = {}
+        self.queues = [None] * n_queues  # type: ignore[list-item]
 
         async def make(i: int) -> None:
             r, s = receivers[i % n_conns], senders[i % n_conns]
             rkey, skey = SigningKey.generate(), SigningKey.generate()
-            rid, sid = await r.create_queue(rkey)
-            await r.secure_queue(rid, rkey, bytes(skey.verify_key))
-            await r.subscribe(rid, rkey)
-            index[rid], keys[rid] = i, rkey
-            self.queues[i] = (s, sid, skey)
+            new = New(r.next_corr(), bytes(rkey.verify_key))
+            ids = await r.request(r.signed(new, rkey))
+            rid, sid = ids["rid"], ids["sid"]
+            await r.request(r.signed(Key(r.next_corr(), rid, bytes(skey.verify_key)), rkey))
+            index[rid] = i
+            await r.request(Sub(r.next_corr(), rid))  # session-authorised by NEW
+            # prove the sender key on the sender's connection (the receiver acks this one)
+            await s.request(s.signed(Send(s.next_corr(), sid, b"hello"), skey))
+            self.queues[i] = (s, sid)
 
-        self.queues = [None] * n_queues  # type: ignore[list-item]
-        await asyncio.gather(*(make(i) for i in range(n_queues)))
+        def on_msg(c: RawRelayConn, m: dict[str, Any]) -> None:
+            rid = m["rid"]
+            c.put({"op": "ACK", "rid": rid, "mid": m["mid"]})
+            body = m["body"]
+            if body != b"hello":
+                self.on_message(index[rid], body)
+
         for r in receivers:
-            self.tasks.append(asyncio.create_task(self._receive(r, index, keys)))
+            r.on_msg = on_msg
+        await asyncio.gather(*(make(i) for i in range(n_queues)))
 
-    async def _receive(
-        self, r: RelayClient, index: dict[bytes, int], keys: dict[bytes, SigningKey]
-    ) -> None:
-        async for item in r.pushes():
-            if isinstance(item, Msg):
-                r.submit(
-                    r.sign(Ack(r.next_corr(), item.rid, item.mid), keys[item.rid], item.rid)
-                ).add_done_callback(_ignore)
-                self.on_message(index[item.rid], item.body)
+    @property
+    def errors(self) -> int:
+        return sum(c.errors for c in self.conns)
 
     def send(self, q: int, body: bytes, done: Callable[[], None] | None = None) -> None:
-        s, sid, skey = self.queues[q]
-        fut = s.submit_send(sid, body, skey)
-        fut.add_done_callback(_ignore if done is None else (lambda f: (_ignore(f), done())))
+        s, sid = self.queues[q]
+        s.put({"op": "SEND", "sid": sid, "body": body}, None if done is None else lambda r: done())
 
     async def close(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        await asyncio.gather(*(c.close() for c in self.conns), return_exceptions=True)
+        for c in self.conns:
+            if c.reader is not None:
+                c.reader.cancel()
+        await asyncio.gather(*(c.ws.close() for c in self.conns), return_exceptions=True)
 
 
 # ---- the bare forwarder -----------------------------------------------------------------------
@@ -161,7 +265,8 @@ class FwdRig:
         self.queues: list[tuple[FwdConn, FwdConn]] = []  # sender, receiver
         self.conns: list[FwdConn] = []
         self.tasks: list[asyncio.Task[None]] = []
-        self.waiting: dict[bytes, list[Callable[[], None]]] = {}
+        self.waiting: dict[bytes, collections.deque[Callable[[], None]]] = {}
+        self.errors = 0
 
     async def setup(self, n_conns: int, n_queues: int) -> None:
         conns = await asyncio.gather(
@@ -171,7 +276,7 @@ class FwdRig:
         senders, receivers = conns[:n_conns], conns[n_conns:]
         self.queues = [(senders[i % n_conns], receivers[i % n_conns]) for i in range(n_queues)]
         for s in senders:
-            self.waiting[s.me] = []
+            self.waiting[s.me] = collections.deque()
             self.tasks.append(asyncio.create_task(self._sender_loop(s)))
         for r in receivers:
             self.tasks.append(asyncio.create_task(self._receiver_loop(r)))
@@ -188,7 +293,7 @@ class FwdRig:
         async for msg in s.ws:
             for _ in msgpack.unpackb(msg.data)["b"]:
                 if waiting:
-                    waiting.pop(0)()
+                    waiting.popleft()()
 
     def send(self, q: int, body: bytes, done: Callable[[], None] | None = None) -> None:
         s, r = self.queues[q]
@@ -234,13 +339,25 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(args.inflight):
                 rig.send(q, body, pump(q))
         await asyncio.sleep(args.warmup)
+        me, srv = os.getpid(), args.server_pid
         d0, t0 = delivered, time.perf_counter()
+        c0, s0 = cpu_seconds(me), cpu_seconds(srv) if srv else 0.0
         await asyncio.sleep(args.duration)
         d1, t1 = delivered, time.perf_counter()
+        c1, s1 = cpu_seconds(me), cpu_seconds(srv) if srv else 0.0
         running = False
         await asyncio.sleep(0.5)
+        errors = rig.errors
         await rig.close()
-    return {"msgs_per_s": (d1 - d0) / (t1 - t0), "delivered": d1 - d0, "seconds": t1 - t0}
+    wall = t1 - t0
+    return {
+        "msgs_per_s": (d1 - d0) / wall,
+        "delivered": d1 - d0,
+        "seconds": wall,
+        "errors": errors,
+        "load_cpu": (c1 - c0) / wall,  # cores used by this load generator
+        "server_cpu": (s1 - s0) / wall,  # cores used by the server process
+    }
 
 
 async def latency(args: argparse.Namespace) -> dict[str, Any]:
