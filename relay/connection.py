@@ -126,6 +126,19 @@ class FrameReplies:
             self.conn.out.extend(x for x in self.items if x is not None)
             self.server._schedule_flush(self.conn)
 
+    def wait_many(self, n: int) -> None:
+        """Count `n` commands of this frame as waiting for the store (see `done_many`)."""
+        self.conn.pending += n
+
+    def done_many(self, n: int) -> None:
+        """`n` commands counted by `wait_many` are back from the store."""
+        conn = self.conn
+        conn.pending -= n
+        if conn.resume is not None and conn.pending < MAX_PENDING // 2:
+            if not conn.resume.done():
+                conn.resume.set_result(None)
+            conn.resume = None
+
     def wait(
         self, i: int, corr: int, fut: asyncio.Future[Any], make: Callable[[Any], ServerItem]
     ) -> None:

@@ -442,6 +442,10 @@ class Ok(_Item):
     OP = "OK"
     corr: int
 
+    def to_wire(self) -> dict[str, Any]:
+        """Return the msgpack-ready map of this item (hot path: no generic field loop)."""
+        return {"op": "OK", "corr": self.corr}
+
 
 @dataclass(frozen=True, slots=True)
 class Ids(_Item):
@@ -547,6 +551,10 @@ class Msg(_Item):
     mid: bytes
     ts: int
     body: bytes
+
+    def to_wire(self) -> dict[str, Any]:
+        """Return the msgpack-ready map of this item (hot path: no generic field loop)."""
+        return {"op": "MSG", "rid": self.rid, "mid": self.mid, "ts": self.ts, "body": self.body}
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgpack
 from aiohttp import WSMsgType, web
 
 from relay.config import RelayConfig
@@ -69,7 +70,6 @@ from relay.protocol import (
     Hello,
     Ids,
     Key,
-    Msg,
     New,
     Ok,
     Pid,
@@ -83,9 +83,9 @@ from relay.protocol import (
     Sub,
     Unpub,
     decode_client_frame,
-    encode_server_frame,
 )
 from relay.store import SQLiteStore, Store, StoreStats
+from relay.store.base import AddMessage, DeleteMessage, MessageOp, MessageResult
 
 __all__ = ["RelayServer"]
 
@@ -342,8 +342,14 @@ class RelayServer:
         conn.version = version
         replies = FrameReplies(self, conn, len(items))
         cfg = self.config
+        mailbox = self.mailbox
+        self.counters["commands"] += len(items)
+        # SENDs and ACKs of cached queues go to the store together, one batch per run of
+        # them (store order = arrival order: the batch is submitted before any other command).
+        hot: list[MessageOp] = []
+        meta: list[tuple[int, int]] = []  # (index in frame, corr) per hot op
+        now = int(time.time())
         for i, item in enumerate(items):
-            self.counters["commands"] += 1
             if isinstance(item, BadCommand):
                 conn.errors += 1
                 self.errors[item.code] += 1
@@ -353,10 +359,38 @@ class RelayServer:
                 self.errors[ErrorCode.RATE] += 1
                 replies.set(i, Err(item.corr, ErrorCode.RATE))
                 continue
+            kind = type(item)
             try:
-                result = self._fast(conn, item)
-                if result is None:
-                    result = await self._dispatch(conn, item)
+                if kind is Send:
+                    q = mailbox.by_sid(item.sid)  # type: ignore[union-attr]
+                    if q is not None:
+                        authorize(item, Role.SENDER, q.sid, q.skey, conn.challenge, conn.session)
+                        hot.append(
+                            AddMessage(
+                                q.rid,
+                                random_ids.take(ID_LEN),
+                                now,
+                                item.body,  # type: ignore[union-attr]
+                                cfg.queue_quota,
+                            )
+                        )
+                        meta.append((i, item.corr))
+                        continue
+                elif kind is Ack:
+                    q = mailbox.by_rid(item.rid)  # type: ignore[union-attr]
+                    if q is not None:
+                        authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, conn.session)
+                        mid = item.mid  # type: ignore[union-attr]
+                        hot.append(DeleteMessage(q.rid, mid, mailbox.seq_of(q.rid, mid)))
+                        meta.append((i, item.corr))
+                        continue
+                elif kind is Ping:
+                    replies.set(i, Pong(item.corr))
+                    continue
+                if hot:
+                    self._submit_hot(conn, replies, hot, meta)
+                    hot, meta = [], []
+                result = await self._dispatch(conn, item)
             except Exception as exc:
                 replies.set(i, self._error_item(item.corr, exc))
                 continue
@@ -365,6 +399,50 @@ class RelayServer:
                 replies.wait(i, item.corr, fut, make)
             else:
                 replies.set(i, result)
+        if hot:
+            self._submit_hot(conn, replies, hot, meta)
+
+    def _submit_hot(
+        self,
+        conn: Conn,
+        replies: FrameReplies,
+        ops: list[MessageOp],
+        meta: list[tuple[int, int]],
+    ) -> None:
+        """Submit a run of SENDs and ACKs to the store; reply and push once committed."""
+        mailbox = self.mailbox
+
+        def done(results: list[MessageResult]) -> None:
+            replies.done_many(len(ops))
+            stored = acked = 0
+            for op, (i, corr), res in zip(ops, meta, results, strict=True):
+                if isinstance(res, BaseException):
+                    replies.set(i, self._error_item(corr, res))
+                    continue
+                if res is None:  # a delete
+                    acked += 1
+                    owner = mailbox.acked(op.rid, op.mid)
+                else:
+                    stored += 1
+                    owner = mailbox.arrived(op.rid, res)
+                if owner is not None and type(owner) is Conn:
+                    owner.dirty.add(op.rid)
+                    if owner.flush_task is None:
+                        self._schedule_flush(owner)
+                replies.set(i, Ok(corr))
+            counters = self.counters
+            if stored:
+                counters["in"] += stored
+            if acked:
+                counters["acked"] += acked
+
+        try:
+            self.store.submit_messages(ops, done)
+        except Exception as exc:
+            for i, corr in meta:
+                replies.set(i, self._error_item(corr, exc))
+            return
+        replies.wait_many(len(ops))
 
     def _error_item(self, corr: int | None, exc: BaseException) -> Err:
         if isinstance(exc, CommandFailed):
@@ -378,24 +456,6 @@ class RelayServer:
             log.debug("command failure", exc_info=exc)
         self.errors[code] += 1
         return Err(corr, code)
-
-    def _fast(self, conn: Conn, cmd: Command) -> _Result | None:
-        """Handle the hot commands without a coroutine when their queue is cached.
-
-        Raises:
-            CommandFailed: the command is refused before reaching the store.
-            StoreError: the store is closed.
-        """
-        kind = type(cmd)
-        if kind is Send:
-            q = self.mailbox.by_sid(cmd.sid)  # type: ignore[union-attr]
-            return None if q is None else self._send_to(conn, cmd, q)  # type: ignore[arg-type]
-        if kind is Ack:
-            q = self.mailbox.by_rid(cmd.rid)  # type: ignore[union-attr]
-            return None if q is None else self._ack_on(conn, cmd, q)  # type: ignore[arg-type]
-        if kind is Ping:
-            return Pong(cmd.corr)
-        return None
 
     async def _dispatch(self, conn: Conn, cmd: Command) -> _Result:
         """Check and submit one command; return its reply or (future, reply maker).
@@ -626,28 +686,37 @@ class RelayServer:
     async def _flush(self, conn: Conn) -> None:
         ws, mailbox = conn.ws, self.mailbox
         budget = self.limits.max_frame - 4096
+        max_batch = self.limits.max_batch
         try:
             while not conn.closed:
-                items, conn.out = conn.out, []
+                out, conn.out = conn.out, []
+                items: list[Any] = [x.to_wire() for x in out]
+                sizes = [96 + len(getattr(x, "blob", b"")) for x in out]
                 if conn.dirty:
                     dirty, conn.dirty = conn.dirty, set()
+                    pushed = 0
                     for rid in dirty:
                         for m in mailbox.next_pushes(rid, conn):
-                            items.append(Msg(rid, m.mid, m.ts, m.body))
-                            self.counters["out"] += 1
+                            body = m.body
+                            items.append(
+                                {"op": "MSG", "rid": rid, "mid": m.mid, "ts": m.ts, "body": body}
+                            )
+                            sizes.append(96 + len(body))
+                            pushed += 1
                         after = mailbox.more(rid, conn)
                         if after is not None:
                             self._load_page(conn, rid, after).add_done_callback(_retrieve)
+                    if pushed:
+                        self.counters["out"] += pushed
                 if not items:
                     break
                 start, size = 0, 0
-                for i, item in enumerate(items):
-                    n = 96 + len(getattr(item, "body", b"")) + len(getattr(item, "blob", b""))
-                    if i > start and (size + n > budget or i - start >= self.limits.max_batch):
-                        await ws.send_bytes(encode_server_frame(items[start:i], conn.version))
+                for i, n in enumerate(sizes):
+                    if i > start and (size + n > budget or i - start >= max_batch):
+                        await ws.send_bytes(_pack_frame(items[start:i], conn.version))
                         start, size = i, 0
                     size += n
-                await ws.send_bytes(encode_server_frame(items[start:], conn.version))
+                await ws.send_bytes(_pack_frame(items[start:], conn.version))
         except (ConnectionError, RuntimeError):
             conn.closed = True  # the reader notices the close and cleans up
         finally:
@@ -691,6 +760,12 @@ class RelayServer:
         if n:
             log.debug("expired %s messages", n)
         return n
+
+
+def _pack_frame(wire_items: list[Any], version: int) -> bytes:
+    """Encode already wire-shaped items into one frame (as `encode_server_frame` does)."""
+    out: bytes = msgpack.packb({"v": version, "b": wire_items}, use_bin_type=True)
+    return out
 
 
 def _retrieve(f: asyncio.Future[Any]) -> None:

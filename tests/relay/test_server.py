@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 import msgpack
@@ -40,6 +40,7 @@ from relay.protocol import (
     sign_command,
 )
 from relay.server import RelayServer
+from relay.store.base import MessageOp, MessageResult
 from tests.relay.conftest import RawConn, StartRelay, wait_until, ws_url
 
 Connect = Callable[[], Awaitable[RelayClient]]
@@ -414,22 +415,21 @@ async def test_internal_error_when_store_fails(relay: RelayServer, connect: Conn
     """A store failure answers INTERNAL to that command; the connection and relay go on."""
     c = await connect()
     _, _, sid = await new_queue(c)
-    original = relay.store.add_message
+    original = relay.store.submit_messages
 
-    def broken(*args: object, **kwargs: object) -> asyncio.Future[None]:
+    def broken(ops: Sequence[MessageOp], done: Callable[[list[MessageResult]], None]) -> None:
         from relay.exceptions import StoreError
 
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        fut.set_exception(StoreError("disk on fire"))
-        return fut
+        results: list[MessageResult] = [StoreError("disk on fire") for _ in ops]
+        asyncio.get_running_loop().call_soon(done, results)
 
-    relay.store.add_message = broken  # type: ignore[assignment,method-assign]
+    relay.store.submit_messages = broken  # type: ignore[method-assign]
     try:
         with pytest.raises(CommandFailed) as err:
             await c.send(sid, b"x")
         assert err.value.code == ErrorCode.INTERNAL
     finally:
-        relay.store.add_message = original  # type: ignore[method-assign]
+        relay.store.submit_messages = original  # type: ignore[method-assign]
     await c.send(sid, b"y")
 
 
