@@ -4,10 +4,13 @@ Phases (``--phase``), each against ``--target relay`` (the real relay, durable s
 ``--target forward`` (bench/_forwarder.py, no auth, no storage):
 
 throughput  ``--conns`` sender and as many receiver connections, ``--queues`` queues spread
-            over them; every queue keeps ``--inflight`` messages in flight (a new one is sent
-            when the previous is confirmed: relay OK after durable commit, forwarder: the
-            receiver's ack routed back). Receivers acknowledge every message. Reports
-            messages delivered per second after a warm-up.
+            over them; every queue keeps ``--inflight`` messages in flight: a new one is sent
+            to a queue when its receiver got one (so both arms are paced by delivery).
+            Receivers acknowledge every message (relay: ACK, which deletes it and frees the
+            window; forwarder: an ack routed back to the sender through the forwarder). The
+            relay also answers every SEND with OK after its durable commit. Reports
+            messages delivered per second after a warm-up, relay errors, and the CPU
+            (cores) used by the load generator and by the server while measuring.
 latency     a paced background load (``--rate`` msg/s) plus a probe every 2 ms rotating over
             8 probe queues; reports one-hop latency (send issued -> message received)
             p50/p99 of the probes.
@@ -323,21 +326,19 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
         body = os.urandom(BODY)
 
         def got(q: int, b: bytes) -> None:
+            # A message stops being in flight when the receiver has it; then the next one
+            # to that queue goes out. Both arms are paced by delivery, not by the sender's
+            # confirmation (a relay OK only says "stored"; it would let senders outrun
+            # delivery and grow the store without bound).
             nonlocal delivered
             delivered += 1
+            if running:
+                rig.send(q, body)
 
         rig.on_message = got
-
-        def pump(q: int) -> Callable[[], None]:
-            def again() -> None:
-                if running:
-                    rig.send(q, body, again)
-
-            return again
-
         for q in range(args.queues):
             for _ in range(args.inflight):
-                rig.send(q, body, pump(q))
+                rig.send(q, body)
         await asyncio.sleep(args.warmup)
         me, srv = os.getpid(), args.server_pid
         d0, t0 = delivered, time.perf_counter()
