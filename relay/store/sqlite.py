@@ -160,6 +160,11 @@ class SQLiteStore(Store):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoint_thread: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
+        self.checkpoint_interval = 0.05  # seconds between passive checkpoints
+        self.checkpointed_frames = 0  # WAL frames copied into the database, for tests
         self._counts: dict[bytes, int] = {}  # writer thread only: messages per queue
         self._next_seq: int | None = None  # writer thread only
         self._closed = False
@@ -179,6 +184,10 @@ class SQLiteStore(Store):
         self._conn = await asyncio.to_thread(self._open_sync)
         self._thread = threading.Thread(target=self._run, name="relay-store-writer", daemon=True)
         self._thread.start()
+        self._checkpoint_thread = threading.Thread(
+            target=self._checkpoint_forever, name="relay-store-checkpoint", daemon=True
+        )
+        self._checkpoint_thread.start()
 
     def _open_sync(self) -> sqlite3.Connection:
         try:
@@ -190,12 +199,16 @@ class SQLiteStore(Store):
                 conn.execute(f"PRAGMA synchronous = {self._synchronous}")
                 conn.execute("PRAGMA foreign_keys = OFF")
                 _migrate(conn)
-                conn.execute("PRAGMA wal_autocheckpoint = 4000")
+                # Checkpoints run in their own thread (`_checkpoint_forever`), not inside a
+                # commit: an automatic checkpoint stalls the commit that triggers it, and every
+                # SEND waiting on that commit, for tens of milliseconds.
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
             finally:
                 os.umask(old)
             with contextlib.suppress(OSError):
                 os.chmod(self.path, 0o600)
             self._reader = _connect(self.path, readonly=True)
+            self._checkpointer = _connect(self.path)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the relay database in {self.data_dir}") from exc
         except OSError as exc:
@@ -212,10 +225,26 @@ class SQLiteStore(Store):
         if self._thread is not None:
             self._ops.put(_STOP)
             await asyncio.to_thread(self._thread.join)
-        for conn in (self._conn, self._reader):
+        self._stop_checkpoints.set()
+        if self._checkpoint_thread is not None:
+            await asyncio.to_thread(self._checkpoint_thread.join)
+        for conn in (self._checkpointer, self._conn, self._reader):
             if conn is not None:
                 conn.close()
-        self._conn = self._reader = None
+        self._conn = self._reader = self._checkpointer = None
+
+    def _checkpoint_forever(self) -> None:
+        """Copy committed WAL frames into the database, off the commit path (PASSIVE: never
+        blocks the writer). Once a checkpoint caught up, the writer starts the WAL over."""
+        conn = self._checkpointer
+        assert conn is not None  # noqa: S101
+        while not self._stop_checkpoints.wait(self.checkpoint_interval):
+            try:
+                row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if row is not None and row[2] > 0:
+                    self.checkpointed_frames += int(row[2])
+            except sqlite3.Error:
+                log.debug("a WAL checkpoint failed; the next one retries", exc_info=True)
 
     # ---- the writer thread ------------------------------------------------------------------
 
@@ -372,32 +401,48 @@ class SQLiteStore(Store):
                 continue
             seen.add(key)
             (by_mid if op.seq is None else by_seq).append((op, slot))
-        gone_seqs: set[int] = set()
+        counts = self._counts
         for i in range(0, len(by_seq), _CHUNK):
             chunk = by_seq[i : i + _CHUNK]
-            cur = conn.execute(
-                f"DELETE FROM messages WHERE seq IN ({','.join('?' * len(chunk))}) "  # noqa: S608
-                "RETURNING seq",
-                [op.seq for op, _ in chunk],
-            )
-            gone_seqs.update(r[0] for r in cur.fetchall())
-        gone: set[tuple[bytes, bytes]] = set()
+            sql = f"DELETE FROM messages WHERE seq IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            self._delete_chunk(conn, sql, [op.seq for op, _ in chunk], chunk, results)
         for i in range(0, len(by_mid), _CHUNK):
             chunk = by_mid[i : i + _CHUNK]
             n = len(chunk)
-            cur = conn.execute(
+            sql = (
                 f"DELETE FROM messages WHERE mid IN ({','.join('?' * n)}) "  # noqa: S608
-                f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)}) RETURNING rid, mid",
-                [op.mid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)],
+                f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)})"
             )
-            gone.update((bytes(r), bytes(m)) for r, m in cur.fetchall())
+            params = [op.mid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)]
+            self._delete_chunk(conn, sql, params, chunk, results)
+        del counts
+
+    def _delete_chunk(
+        self,
+        conn: sqlite3.Connection,
+        sql: str,
+        params: list[Any],
+        chunk: list[tuple[DeleteMessage, _Slot]],
+        results: list[tuple[_Slot, bool, Any]],
+    ) -> None:
+        """Delete a chunk with one statement; if fewer rows went than asked, roll the chunk
+        back to a savepoint and redo it one message at a time to tell which get NO_MSG.
+
+        (Not ``RETURNING``: the sqlite3 module hands the GIL back and forth once per
+        returned row, which under load costs more than the statement.)
+        """
         counts = self._counts
-        for op, slot in by_seq:
-            ok = op.seq in gone_seqs
-            self._deleted(counts, op.rid, slot, ok, results)
-        for op, slot in by_mid:
-            ok = (op.rid, op.mid) in gone
-            self._deleted(counts, op.rid, slot, ok, results)
+        conn.execute("SAVEPOINT acks")
+        if conn.execute(sql, params).rowcount == len(chunk):
+            conn.execute("RELEASE acks")
+            for op, slot in chunk:
+                self._deleted(counts, op.rid, slot, True, results)
+            return
+        conn.execute("ROLLBACK TO acks")
+        conn.execute("RELEASE acks")
+        for op, slot in chunk:
+            one = conn.execute("DELETE FROM messages WHERE mid = ? AND rid = ?", (op.mid, op.rid))
+            self._deleted(counts, op.rid, slot, one.rowcount == 1, results)
 
     @staticmethod
     def _deleted(

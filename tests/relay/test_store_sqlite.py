@@ -14,6 +14,7 @@ import pytest
 from relay.exceptions import StoreError
 from relay.store import SQLiteStore, read_stats
 from relay.store.sqlite import DB_NAME, schema_files
+from tests.relay.conftest import wait_until
 from tests.relay.store_suite import StoreSuite, new_queue
 
 
@@ -44,6 +45,18 @@ async def test_state_survives_reopen(tmp_path: Path) -> None:
         assert await s2.pending(q.rid, 10) == [m]
     finally:
         await s2.close()
+
+
+async def test_wal_is_checkpointed_in_the_background(store: SQLiteStore) -> None:
+    """Commits do not checkpoint; the checkpoint thread copies the WAL into the database."""
+    q = new_queue()
+    await store.create_queue(q)
+    await asyncio.gather(
+        *(store.add_message(q.rid, os.urandom(16), 1, b"x" * 512, 1000) for _ in range(200))
+    )
+    assert store._conn is not None
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    await wait_until(lambda: store.checkpointed_frames > 0)
 
 
 async def test_group_commit_batches_concurrent_sends(store: SQLiteStore) -> None:
