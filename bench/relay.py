@@ -93,6 +93,26 @@ def load(server: Server, target: str, phase: str, extra: list[str]) -> dict[str,
     return result
 
 
+def fsync_floor(directory: Path, n: int = 300) -> tuple[float, float]:
+    """p50/p99 ms of appending 4 KiB and fsync-ing it in `directory`: what one durable
+    group commit (SQLite WAL, synchronous=FULL) costs at least on this disk."""
+    path = directory / "fsync-probe"
+    samples = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        page = os.urandom(4096)
+        for _ in range(n):
+            t = time.perf_counter()
+            os.write(fd, page)
+            os.fsync(fd)
+            samples.append((time.perf_counter() - t) * 1e3)
+    finally:
+        os.close(fd)
+        path.unlink()
+    samples.sort()
+    return statistics.median(samples), samples[int(n * 0.99)]
+
+
 def med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -186,14 +206,23 @@ def main() -> None:
         "--warmup",
         "2",
     ]
+    floors: list[tuple[float, float]] = []
     try:
         for rep in range(repeats):
+            floors.append(fsync_floor(tmp))
+            print(
+                f"[{rep + 1}/{repeats}] fsync of 4 KiB: p50 {floors[-1][0]:.2f} ms "
+                f"p99 {floors[-1][1]:.2f} ms",
+                flush=True,
+            )
             for name, server in servers.items():
                 target = "forward" if name == "forward" else "relay"
                 r = load(server, target, "throughput", tp_args)
                 results[name]["tp"].append(r)
                 print(
-                    f"[{rep + 1}/{repeats}] {name:12s} throughput {r['msgs_per_s']:9.0f} msg/s",
+                    f"[{rep + 1}/{repeats}] {name:12s} throughput {r['msgs_per_s']:9.0f} msg/s "
+                    f"(errors {r['errors']}, server {r['server_cpu']:.2f} cores, "
+                    f"load generator {r['load_cpu']:.2f} cores)",
                     flush=True,
                 )
             for key, rate in (("lat", "5000"), ("lat1k", "1000")):
@@ -251,6 +280,18 @@ def main() -> None:
         a, n, b = lat("relay", k, key), lat("relay-normal", k, key), lat("forward", k, key)
         goal = "<= 2 ms" if (key, k) == ("lat", "p99_ms") else ""
         print(f"{name:{w}s}{a:10.2f}{n:10.2f}{b:11.2f}{a / b:7.1f}   {goal}")
+    cpu = {t: med([r["server_cpu"] for r in results[t]["tp"]]) for t in servers}
+    lcpu = {t: med([r["load_cpu"] for r in results[t]["tp"]]) for t in servers}
+    print(
+        f"{'server CPU (cores) in throughput':{w}s}{cpu['relay']:10.2f}{cpu['relay-normal']:10.2f}"
+        f"{cpu['forward']:11.2f}"
+    )
+    print(
+        f"{'load generator CPU (cores)':{w}s}{lcpu['relay']:10.2f}{lcpu['relay-normal']:10.2f}"
+        f"{lcpu['forward']:11.2f}"
+    )
+    fl50, fl99 = med([f[0] for f in floors]), med([f[1] for f in floors])
+    print(f"{'fsync 4 KiB p50 / p99 ms (floor)':{w}s}{fl50:10.2f}{fl99:10.2f}")
     print(
         f"{'KiB per idle connection (RSS/N)':{w}s}{ri['kib_per_conn']:10.1f}{'':10s}"
         f"{fi['kib_per_conn']:11.1f}{ri['kib_per_conn'] / max(0.01, fi['kib_per_conn']):7.2f}   <= 30 KiB"
