@@ -409,11 +409,12 @@ class SQLiteStore(Store):
         for i in range(0, len(by_mid), _CHUNK):
             chunk = by_mid[i : i + _CHUNK]
             n = len(chunk)
+            # by rid first: the messages_by_queue index narrows it to those queues' messages
             sql = (
-                f"DELETE FROM messages WHERE mid IN ({','.join('?' * n)}) "  # noqa: S608
+                f"DELETE FROM messages WHERE rid IN ({','.join('?' * n)}) "  # noqa: S608
                 f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)})"
             )
-            params = [op.mid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)]
+            params = [op.rid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)]
             self._delete_chunk(conn, sql, params, chunk, results)
         del counts
 
@@ -441,7 +442,7 @@ class SQLiteStore(Store):
         conn.execute("ROLLBACK TO acks")
         conn.execute("RELEASE acks")
         for op, slot in chunk:
-            one = conn.execute("DELETE FROM messages WHERE mid = ? AND rid = ?", (op.mid, op.rid))
+            one = conn.execute("DELETE FROM messages WHERE rid = ? AND mid = ?", (op.rid, op.mid))
             self._deleted(counts, op.rid, slot, one.rowcount == 1, results)
 
     @staticmethod

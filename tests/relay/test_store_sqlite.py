@@ -113,6 +113,35 @@ async def test_upgrade_from_each_version(tmp_path: Path) -> None:
         await s.close()
 
 
+async def test_upgrade_to_2_keeps_messages_and_acks_work(tmp_path: Path) -> None:
+    """Schema 2 drops the mid index; a v1 database keeps its messages, acked by (rid, mid)."""
+    d = tmp_path / "v1"
+    d.mkdir()
+    conn = sqlite3.connect(d / DB_NAME)
+    conn.executescript(schema_files()[0][1])
+    conn.execute("PRAGMA user_version = 1")
+    q = new_queue()
+    mids = [os.urandom(16), os.urandom(16)]
+    conn.execute("INSERT INTO queues VALUES (?, ?, ?, ?, ?)", (q.rid, q.sid, q.rkey, None, 0))
+    for i, mid in enumerate(mids):
+        conn.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?)", (i + 1, q.rid, mid, 5, b"b"))
+    conn.commit()
+    conn.close()
+    s = SQLiteStore(d)
+    await s.open()
+    try:
+        assert [m.mid for m in await s.pending(q.rid, 10)] == mids
+        await s.delete_message(q.rid, mids[0])
+        assert [m.mid for m in await s.pending(q.rid, 10)] == mids[1:]
+        check = sqlite3.connect(d / DB_NAME)
+        names = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        check.close()
+        assert "messages_by_mid" not in names
+        assert "messages_by_queue" in names
+    finally:
+        await s.close()
+
+
 async def test_database_file_is_private(store: SQLiteStore) -> None:
     """The database is created with mode 0600 (no group or other access)."""
     mode = stat.S_IMODE(store.path.stat().st_mode)
