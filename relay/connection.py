@@ -87,7 +87,7 @@ class Conn:
         self.pubs_created = 0
         self.tokens = float(burst)
         self.last = time.monotonic()
-        self.out: list[ServerItem] = []
+        self.out: list[ServerItem | dict[str, Any]] = []  # items, or their wire maps
         self.dirty: set[bytes] = set()
         self.flush_task: asyncio.Task[None] | None = None
         self.closed = False
@@ -97,6 +97,12 @@ class Conn:
         self.resume: asyncio.Future[None] | None = None
         self.active = time.monotonic()  # last frame received
         self.idle = False  # closed by the idle watchdog
+
+    def refill(self, rate: float, burst: int) -> None:
+        """Add the tokens earned since the last refill (at most `burst`)."""
+        now = time.monotonic()
+        self.tokens = min(float(burst), self.tokens + (now - self.last) * rate)
+        self.last = now
 
     def take_token(self, rate: float, burst: int) -> bool:
         now = time.monotonic()
@@ -116,10 +122,10 @@ class FrameReplies:
     def __init__(self, server: Server, conn: Conn, n: int) -> None:
         self.server = server
         self.conn = conn
-        self.items: list[ServerItem | None] = [None] * n
+        self.items: list[ServerItem | dict[str, Any] | None] = [None] * n
         self.remaining = n
 
-    def set(self, i: int, item: ServerItem) -> None:
+    def set(self, i: int, item: ServerItem | dict[str, Any]) -> None:
         self.items[i] = item
         self.remaining -= 1
         if self.remaining == 0:

@@ -92,6 +92,7 @@ __all__ = ["RelayServer"]
 log = logging.getLogger(__name__)
 _DAY = 86400
 _MAX_PROTOCOL_ERRORS = 32  # unusable frames per connection before it is closed
+_SENDER, _RECIPIENT = Role.SENDER, Role.RECIPIENT
 _Result = ServerItem | tuple["asyncio.Future[Any]", Callable[[Any], ServerItem]]
 
 
@@ -349,22 +350,30 @@ class RelayServer:
         hot: list[MessageOp] = []
         meta: list[tuple[int, int]] = []  # (index in frame, corr) per hot op
         now = int(time.time())
+        conn.refill(cfg.rate, cfg.burst)
+        session = conn.session
         for i, item in enumerate(items):
             if isinstance(item, BadCommand):
                 conn.errors += 1
                 self.errors[item.code] += 1
                 replies.set(i, Err(item.corr, item.code))
                 continue
-            if not conn.take_token(cfg.rate, cfg.burst):
+            if conn.tokens < 1.0:
                 self.errors[ErrorCode.RATE] += 1
                 replies.set(i, Err(item.corr, ErrorCode.RATE))
                 continue
+            conn.tokens -= 1.0
             kind = type(item)
             try:
                 if kind is Send:
                     q = mailbox.by_sid(item.sid)  # type: ignore[union-attr]
                     if q is not None:
-                        authorize(item, Role.SENDER, q.sid, q.skey, conn.challenge, conn.session)
+                        if (
+                            item.sig is not None  # type: ignore[union-attr]
+                            or q.skey is None
+                            or session.get((_SENDER, q.sid)) != q.skey
+                        ):
+                            authorize(item, Role.SENDER, q.sid, q.skey, conn.challenge, session)
                         hot.append(
                             AddMessage(
                                 q.rid,
@@ -379,7 +388,11 @@ class RelayServer:
                 elif kind is Ack:
                     q = mailbox.by_rid(item.rid)  # type: ignore[union-attr]
                     if q is not None:
-                        authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, conn.session)
+                        if (
+                            item.sig is not None  # type: ignore[union-attr]
+                            or session.get((_RECIPIENT, q.rid)) != q.rkey
+                        ):
+                            authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, session)
                         mid = item.mid  # type: ignore[union-attr]
                         hot.append(DeleteMessage(q.rid, mid, mailbox.seq_of(q.rid, mid)))
                         meta.append((i, item.corr))
@@ -429,7 +442,7 @@ class RelayServer:
                     owner.dirty.add(op.rid)
                     if owner.flush_task is None:
                         self._schedule_flush(owner)
-                replies.set(i, Ok(corr))
+                replies.set(i, {"op": "OK", "corr": corr})  # the wire map of Ok(corr)
             counters = self.counters
             if stored:
                 counters["in"] += stored
@@ -690,7 +703,7 @@ class RelayServer:
         try:
             while not conn.closed:
                 out, conn.out = conn.out, []
-                items: list[Any] = [x.to_wire() for x in out]
+                items: list[Any] = [x if type(x) is dict else x.to_wire() for x in out]  # type: ignore[union-attr]
                 sizes = [96 + len(getattr(x, "blob", b"")) for x in out]
                 if conn.dirty:
                     dirty, conn.dirty = conn.dirty, set()
