@@ -96,6 +96,8 @@ class RawRelayConn:
         self.on_msg: Callable[[RawRelayConn, dict[str, Any]], None] = lambda c, m: None
         self.errors = 0
         self.reader: asyncio.Task[None] | None = None
+        self.max_acks = 0  # > 0: the relay takes ACKS (several mids per item)
+        self.acks: dict[bytes, list[bytes]] = {}  # rid -> mids to acknowledge after this frame
 
     @classmethod
     async def open(cls, url: str, session: aiohttp.ClientSession) -> RawRelayConn:
@@ -105,6 +107,7 @@ class RawRelayConn:
         hello = items[0]
         assert isinstance(hello, Hello)
         c = cls(ws, hello.challenge)
+        c.max_acks = int(hello.limits.get("max_acks", 0))
         c.reader = asyncio.get_running_loop().create_task(c._read())
         return c
 
@@ -159,6 +162,12 @@ class RawRelayConn:
                 cb = waiting.pop(item.get("corr"), None)
                 if cb is not None:
                     cb(item)
+            if self.acks:  # one ACKS per queue per received frame
+                n = self.max_acks
+                for rid, mids in self.acks.items():
+                    for i in range(0, len(mids), n):
+                        self.put({"op": "ACKS", "rid": rid, "mids": mids[i : i + n]})
+                self.acks.clear()
 
 
 class RelayRig:
@@ -175,6 +184,7 @@ class RelayRig:
         self.on_message: Callable[[int, bytes], None] = lambda q, b: None
         self.queues: list[tuple[RawRelayConn, bytes]] = []  # sender, sid
         self.conns: list[RawRelayConn] = []
+        self.single_acks = False  # True: one ACK item per message even if ACKS is offered
 
     async def setup(self, n_conns: int, n_queues: int) -> None:
         conns = await asyncio.gather(
@@ -200,7 +210,10 @@ class RelayRig:
 
         def on_msg(c: RawRelayConn, m: dict[str, Any]) -> None:
             rid = m["rid"]
-            c.put({"op": "ACK", "rid": rid, "mid": m["mid"]})
+            if c.max_acks and not self.single_acks:
+                c.acks.setdefault(rid, []).append(m["mid"])
+            else:
+                c.put({"op": "ACK", "rid": rid, "mid": m["mid"]})
             body = m["body"]
             if body != b"hello":
                 self.on_message(index[rid], body)
@@ -286,17 +299,21 @@ class FwdRig:
 
     async def _receiver_loop(self, r: FwdConn) -> None:
         async for msg in r.ws:
+            acks: dict[bytes, int] = {}
             for body in msgpack.unpackb(msg.data)["b"]:
                 q, sender = struct.unpack_from(">I16s", body)
-                r.put(sender, b"a")
+                acks[sender] = acks.get(sender, 0) + 1
                 self.on_message(q, body)
+            for sender, n in acks.items():  # one ack per sender per received frame
+                r.put(sender, struct.pack(">I", n))
 
     async def _sender_loop(self, s: FwdConn) -> None:
         waiting = self.waiting[s.me]
         async for msg in s.ws:
-            for _ in msgpack.unpackb(msg.data)["b"]:
-                if waiting:
-                    waiting.popleft()()
+            for ack in msgpack.unpackb(msg.data)["b"]:
+                for _ in range(struct.unpack(">I", ack)[0] if len(ack) == 4 else 1):
+                    if waiting:
+                        waiting.popleft()()
 
     def send(self, q: int, body: bytes, done: Callable[[], None] | None = None) -> None:
         s, r = self.queues[q]
@@ -314,7 +331,11 @@ class FwdRig:
 
 
 async def make_rig(args: argparse.Namespace, session: aiohttp.ClientSession) -> RelayRig | FwdRig:
-    return RelayRig(args.url, session) if args.target == "relay" else FwdRig(args.url, session)
+    if args.target == "forward":
+        return FwdRig(args.url, session)
+    rig = RelayRig(args.url, session)
+    rig.single_acks = args.single_acks
+    return rig
 
 
 async def throughput(args: argparse.Namespace) -> dict[str, Any]:
@@ -491,6 +512,7 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=5000.0)
     p.add_argument("--idle", type=int, default=10000)
     p.add_argument("--server-pid", type=int, default=0)
+    p.add_argument("--single-acks", action="store_true", help="relay: one ACK per message")
     args = p.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -6,8 +6,8 @@ Endpoints
     ``GET /metrics``  Prometheus text: gauges and counters, no per-client labels
 
 Messages (docs/protocol.md has their fields)
-    client -> relay commands: NEW, KEY, SEND, SUB, ACK, DEL, PUB, UNPUB, FETCH, DIR, PING
-    relay -> client replies:  IDS (NEW), OK (KEY SEND SUB ACK DEL UNPUB), PID (PUB),
+    client -> relay commands: NEW, KEY, SEND, SUB, ACK, ACKS, DEL, PUB, UNPUB, FETCH, DIR, PING
+    relay -> client replies:  IDS (NEW), OK (KEY SEND SUB ACK ACKS DEL UNPUB), PID (PUB),
                               PUBD (FETCH), DIRL (DIR), PONG (PING), ERR (any)
     relay -> client pushes:   HELLO (on connect: challenge, versions, limits),
                               MSG (a message of a subscribed queue), END (subscription ended)
@@ -16,6 +16,8 @@ Invariants
     * A SEND is answered OK only after the store committed the message; an ACK only after it
       deleted it. Replies to one frame go out together once all its commands are done.
     * Commands of one connection are checked and submitted to the store in arrival order.
+      SENDs, ACKs and ACKSes of cached queues go to the store as one batch per frame
+      (`Store.submit_messages`), with one callback for the batch, not one future per message.
     * A handler that crashes is logged (ERROR, generic; traceback at DEBUG) and closes only its
       own connection. Malformed input gets an ERR item (or a clean close), never a crash.
     * Nothing here logs client addresses, queue ids, keys or payloads; aiohttp's access log is
@@ -46,6 +48,7 @@ from relay.exceptions import (
     CommandFailed,
     ErrorCode,
     FrameError,
+    NoMessage,
     NoPublication,
     NoQueue,
     QuotaExceeded,
@@ -58,6 +61,7 @@ from relay.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
     Ack,
+    Acks,
     BadCommand,
     Command,
     Del,
@@ -134,6 +138,7 @@ class RelayServer:
             "message_ttl": config.message_ttl,
             "window": config.window,
             "rate": int(config.rate),
+            "max_acks": config.max_batch,  # ACKS supported, with up to this many mids
         }
 
     # ---- lifecycle --------------------------------------------------------------------------
@@ -348,7 +353,7 @@ class RelayServer:
         # SENDs and ACKs of cached queues go to the store together, one batch per run of
         # them (store order = arrival order: the batch is submitted before any other command).
         hot: list[MessageOp] = []
-        meta: list[tuple[int, int]] = []  # (index in frame, corr) per hot op
+        meta: list[tuple[int, int, int]] = []  # (index in frame, corr, ops) per command
         now = int(time.time())
         conn.refill(cfg.rate, cfg.burst)
         session = conn.session
@@ -383,7 +388,7 @@ class RelayServer:
                                 cfg.queue_quota,
                             )
                         )
-                        meta.append((i, item.corr))
+                        meta.append((i, item.corr, 1))
                         continue
                 elif kind is Ack:
                     q = mailbox.by_rid(item.rid)  # type: ignore[union-attr]
@@ -395,8 +400,26 @@ class RelayServer:
                             authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, session)
                         mid = item.mid  # type: ignore[union-attr]
                         hot.append(DeleteMessage(q.rid, mid, mailbox.seq_of(q.rid, mid)))
-                        meta.append((i, item.corr))
+                        meta.append((i, item.corr, 1))
                         continue
+                elif kind is Acks:
+                    rid = item.rid  # type: ignore[union-attr]
+                    q = mailbox.by_rid(rid)
+                    if q is None:
+                        if hot:
+                            self._submit_hot(conn, replies, hot, meta)
+                            hot, meta = [], []
+                        q = await self._queue(rid)
+                    if (
+                        item.sig is not None  # type: ignore[union-attr]
+                        or session.get((_RECIPIENT, q.rid)) != q.rkey
+                    ):
+                        authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, session)
+                    mids = item.mids  # type: ignore[union-attr]
+                    for mid in mids:
+                        hot.append(DeleteMessage(q.rid, mid, mailbox.seq_of(q.rid, mid)))
+                    meta.append((i, item.corr, len(mids)))
+                    continue
                 elif kind is Ping:
                     replies.set(i, Pong(item.corr))
                     continue
@@ -420,29 +443,41 @@ class RelayServer:
         conn: Conn,
         replies: FrameReplies,
         ops: list[MessageOp],
-        meta: list[tuple[int, int]],
+        meta: list[tuple[int, int, int]],
     ) -> None:
-        """Submit a run of SENDs and ACKs to the store; reply and push once committed."""
+        """Submit a run of SENDs and ACKs to the store; reply and push once committed.
+
+        `meta` has one entry per command: its index in the frame, its corr and how many of
+        `ops` it owns (1, or the number of mids of an ACKS).
+        """
         mailbox = self.mailbox
 
         def done(results: list[MessageResult]) -> None:
-            replies.done_many(len(ops))
+            replies.done_many(len(meta))
             stored = acked = 0
-            for op, (i, corr), res in zip(ops, meta, results, strict=True):
-                if isinstance(res, BaseException):
-                    replies.set(i, self._error_item(corr, res))
-                    continue
-                if res is None:  # a delete
-                    acked += 1
-                    owner = mailbox.acked(op.rid, op.mid)
+            k = 0
+            for i, corr, n in meta:
+                failure: BaseException | None = None
+                for op, res in zip(ops[k : k + n], results[k : k + n], strict=True):
+                    if isinstance(res, BaseException):
+                        if failure is None or isinstance(failure, NoMessage):
+                            failure = res  # NO_MSG only if nothing worse happened
+                        continue
+                    if res is None:  # a delete
+                        acked += 1
+                        owner = mailbox.acked(op.rid, op.mid)
+                    else:
+                        stored += 1
+                        owner = mailbox.arrived(op.rid, res)
+                    if owner is not None and type(owner) is Conn:
+                        owner.dirty.add(op.rid)
+                        if owner.flush_task is None:
+                            self._schedule_flush(owner)
+                k += n
+                if failure is None:
+                    replies.set(i, {"op": "OK", "corr": corr})  # the wire map of Ok(corr)
                 else:
-                    stored += 1
-                    owner = mailbox.arrived(op.rid, res)
-                if owner is not None and type(owner) is Conn:
-                    owner.dirty.add(op.rid)
-                    if owner.flush_task is None:
-                        self._schedule_flush(owner)
-                replies.set(i, {"op": "OK", "corr": corr})  # the wire map of Ok(corr)
+                    replies.set(i, self._error_item(corr, failure))
             counters = self.counters
             if stored:
                 counters["in"] += stored
@@ -452,10 +487,10 @@ class RelayServer:
         try:
             self.store.submit_messages(ops, done)
         except Exception as exc:
-            for i, corr in meta:
+            for i, corr, _n in meta:
                 replies.set(i, self._error_item(corr, exc))
             return
-        replies.wait_many(len(ops))
+        replies.wait_many(len(meta))
 
     def _error_item(self, corr: int | None, exc: BaseException) -> Err:
         if isinstance(exc, CommandFailed):
@@ -481,6 +516,8 @@ class RelayServer:
             return await self._send(conn, cmd)
         if isinstance(cmd, Ack):
             return await self._ack(conn, cmd)
+        if isinstance(cmd, Acks):  # pragma: no cover - handled in _on_frame
+            raise AssertionError("ACKS is handled in _on_frame")
         if isinstance(cmd, Sub):
             return await self._sub(conn, cmd)
         if isinstance(cmd, Ping):
