@@ -1,10 +1,28 @@
 """Relay benchmark: durable end-to-end throughput, latency under load, idle-connection memory.
 
-Runs the real relay (``python -m relay.cli serve``, SQLite, synchronous=FULL) and, as the
-baseline in the same run, a bare aiohttp WebSocket forwarder (bench/_forwarder.py: no auth,
-no storage), each in its own process; the load generator (bench/_load.py) runs in a third
-process. Everything is on loopback. Figures are medians over ``--repeats`` runs, with the
-relay/forwarder ratio. Nothing here asserts: it prints what it measured.
+Runs the real relay (``python -m relay.cli serve``, SQLite WAL, synchronous=FULL; and a
+second one with synchronous=NORMAL) and, as the baseline in the same run, a bare aiohttp
+WebSocket forwarder (bench/_forwarder.py: no auth, no storage), each in its own process; the
+load generator (bench/_load.py) runs in another process. Everything is on loopback. Figures
+are medians over ``--repeats`` runs, with the relay/forwarder ratio. Nothing here asserts: it
+prints what it measured, including the CPU the server and the load generator used and the
+disk's fsync latency (the floor under a durable commit).
+
+What each arm does per message (throughput phase; bench/_load.py has the details):
+
+* Both: 256-byte body; the sender's items queued in one event-loop iteration go out in one
+  WebSocket frame (at most 64 items, one ``msgpack.packb`` per frame); the receiver decodes
+  each frame with one ``msgpack.unpackb``; the next message to a queue is sent when the
+  receiver got one (``--inflight`` per queue in flight end to end).
+* Relay: ``SEND {sid, body}`` (session-authorised after one signed SEND per queue); the relay
+  stores it (group commit, fsync with FULL), answers ``OK`` and pushes ``MSG {rid, mid, ts,
+  body}`` to the subscribed receiver, several per frame; the receiver acknowledges with one
+  ``ACKS {rid, mids}`` per queue per received frame (``--single-acks``: one ACK per message),
+  which the relay deletes durably and answers ``OK``; the window (16) then lets the next
+  messages go.
+* Forwarder: ``[dest, body]`` items; the forwarder regroups them by destination and sends
+  one frame per destination per input frame; the receiver sends one ack item per sender per
+  received frame, routed back through the forwarder the same way.
 
     python bench/relay.py            # full run (about 5 minutes on 2 cores)
     python bench/relay.py --quick    # short run (about a minute)
@@ -262,7 +280,8 @@ def main() -> None:
     )
     print(
         "body 256 B; relay: SQLite WAL synchronous=FULL, secured queues, sender-signed SENDs "
-        "(session auth), ACK per message; forwarder: no auth, no storage, ack routed back"
+        "(session auth), ACKS per queue per frame; forwarder: no auth, no storage, one ack per "
+        "sender per frame routed back; both paced by delivery, <= 64 items per frame"
     )
     w = 36
     print(f"{'':{w}s}{'relay':>10s}{'(NORMAL)':>10s}{'forwarder':>11s}{'ratio':>7s}   target")
