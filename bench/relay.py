@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -265,6 +266,7 @@ def main() -> None:
         for s in servers.values():
             with contextlib.suppress(Exception):
                 s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     def tp(t: str) -> float:
         return med([r["msgs_per_s"] for r in results[t]["tp"]])

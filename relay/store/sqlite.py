@@ -165,6 +165,8 @@ class SQLiteStore(Store):
         self._stop_checkpoints = threading.Event()
         self.checkpoint_interval = 0.05  # seconds between passive checkpoints
         self.checkpointed_frames = 0  # WAL frames copied into the database, for tests
+        self.wal_restart_frames = 4000  # WAL frames (pages) before the WAL is started over
+        self.wal_restarts = 0
         self._counts: dict[bytes, int] = {}  # writer thread only: messages per queue
         self._next_seq: int | None = None  # writer thread only
         self._closed = False
@@ -235,7 +237,7 @@ class SQLiteStore(Store):
 
     def _checkpoint_forever(self) -> None:
         """Copy committed WAL frames into the database, off the commit path (PASSIVE: never
-        blocks the writer). Once a checkpoint caught up, the writer starts the WAL over."""
+        blocks the writer); start the WAL over once it holds `wal_restart_frames` frames."""
         conn = self._checkpointer
         assert conn is not None  # noqa: S101
         while not self._stop_checkpoints.wait(self.checkpoint_interval):
@@ -243,6 +245,14 @@ class SQLiteStore(Store):
                 row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if row is not None and row[2] > 0:
                     self.checkpointed_frames += int(row[2])
+                if row is not None and row[1] >= self.wal_restart_frames:
+                    # Under steady writes a passive checkpoint never catches the WAL's end,
+                    # so the writer never starts it over and the file grows without bound.
+                    # RESTART waits for the current commit, copies the few frames left and
+                    # makes the next commit write from the WAL's start: a short pause, not
+                    # one per commit.
+                    conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                    self.wal_restarts += 1
             except sqlite3.Error:
                 log.debug("a WAL checkpoint failed; the next one retries", exc_info=True)
 

@@ -59,6 +59,22 @@ async def test_wal_is_checkpointed_in_the_background(store: SQLiteStore) -> None
     await wait_until(lambda: store.checkpointed_frames > 0)
 
 
+async def test_wal_is_started_over_under_steady_writes(store: SQLiteStore) -> None:
+    """Past `wal_restart_frames` the checkpoint thread restarts the WAL; nothing is lost."""
+    store.wal_restart_frames = 20
+    q = new_queue()
+    await store.create_queue(q)
+    n = 0
+    async with asyncio.timeout(20):
+        while store.wal_restarts == 0:
+            await asyncio.gather(
+                *(store.add_message(q.rid, os.urandom(16), 1, b"x" * 4096, 10**6) for _ in range(5))
+            )
+            n += 5
+            await asyncio.sleep(0.01)
+    assert (await store.stats()).messages == n
+
+
 async def test_group_commit_batches_concurrent_sends(store: SQLiteStore) -> None:
     """500 sends submitted together commit in far fewer than 500 transactions."""
     q = new_queue()
