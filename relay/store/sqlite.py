@@ -76,6 +76,10 @@ class _Hot:
         self.results: list[MessageResult] = [None] * len(ops)
 
 
+class _Redo(Exception):
+    """A batch must be rolled back and run again one delete at a time (see _delete_chunk)."""
+
+
 # Where a result goes: a future, or (hot batch, index).
 _Slot = Any
 
@@ -169,6 +173,7 @@ class SQLiteStore(Store):
         self.wal_restarts = 0
         self._counts: dict[bytes, int] = {}  # writer thread only: messages per queue
         self._next_seq: int | None = None  # writer thread only
+        self._careful = False  # writer thread only: deletes one at a time (see _delete_chunk)
         self._closed = False
         self.batches = 0  # committed transactions, for the benchmark and metrics
         self.batched_ops = 0  # operations run in those transactions
@@ -333,6 +338,15 @@ class SQLiteStore(Store):
             flush_hot()
             conn.execute("COMMIT")
             self.batches += 1
+        except _Redo:
+            conn.execute("ROLLBACK")
+            self._counts.clear()
+            self._next_seq = None
+            self._careful = True
+            try:
+                return self._run_batch(conn, batch)
+            finally:
+                self._careful = False
         except Exception as exc:
             log.error("a store transaction failed; its operations were refused")
             log.debug("store failure", exc_info=True)
@@ -436,24 +450,26 @@ class SQLiteStore(Store):
         chunk: list[tuple[DeleteMessage, _Slot]],
         results: list[tuple[_Slot, bool, Any]],
     ) -> None:
-        """Delete a chunk with one statement; if fewer rows went than asked, roll the chunk
-        back to a savepoint and redo it one message at a time to tell which get NO_MSG.
+        """Delete a chunk with one statement. If fewer rows went than asked (an ACK of a
+        message that is gone: rare), raise `_Redo`: the batch is rolled back and run again
+        deleting one message at a time, to tell which get NO_MSG.
 
-        (Not ``RETURNING``: the sqlite3 module hands the GIL back and forth once per
-        returned row, which under load costs more than the statement.)
+        (Neither ``RETURNING`` nor a savepoint per chunk: the sqlite3 module hands the GIL
+        back and forth once per statement and once per returned row, and under load each
+        hand-off costs more than the statement.)
         """
         counts = self._counts
-        conn.execute("SAVEPOINT acks")
-        if conn.execute(sql, params).rowcount == len(chunk):
-            conn.execute("RELEASE acks")
+        if self._careful:
             for op, slot in chunk:
-                self._deleted(counts, op.rid, slot, True, results)
+                one = conn.execute(
+                    "DELETE FROM messages WHERE rid = ? AND mid = ?", (op.rid, op.mid)
+                )
+                self._deleted(counts, op.rid, slot, one.rowcount == 1, results)
             return
-        conn.execute("ROLLBACK TO acks")
-        conn.execute("RELEASE acks")
+        if conn.execute(sql, params).rowcount != len(chunk):
+            raise _Redo
         for op, slot in chunk:
-            one = conn.execute("DELETE FROM messages WHERE rid = ? AND mid = ?", (op.rid, op.mid))
-            self._deleted(counts, op.rid, slot, one.rowcount == 1, results)
+            self._deleted(counts, op.rid, slot, True, results)
 
     @staticmethod
     def _deleted(

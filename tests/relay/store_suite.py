@@ -148,6 +148,26 @@ class StoreSuite:
         again = await self._batch(store, [DeleteMessage(q.rid, m[0].mid, m[0].seq)])
         assert isinstance(again[0], NoMessage)
 
+    async def test_submit_messages_failed_delete_leaves_the_rest_once(self, store: Store) -> None:
+        """A NO_MSG delete in a batch does not lose or repeat the batch's other effects."""
+        q = new_queue()
+        await store.create_queue(q)
+        first = await store.add_message(q.rid, os.urandom(16), 1, b"a", 10)
+        mid = os.urandom(16)
+        results = await self._batch(
+            store,
+            [
+                AddMessage(q.rid, mid, 1, b"b", 10),
+                DeleteMessage(q.rid, os.urandom(16), first.seq + 1000),
+                DeleteMessage(q.rid, first.mid, first.seq),
+            ],
+        )
+        assert isinstance(results[0], StoredMessage)
+        assert isinstance(results[1], NoMessage)
+        assert results[2] is None
+        assert [m.mid for m in await store.pending(q.rid, 10)] == [mid]
+        assert (await store.stats()).messages == 1
+
     async def test_submit_messages_frees_quota_first(self, store: Store) -> None:
         """In one batch, deletes free room for adds to the same full queue."""
         q = new_queue()
