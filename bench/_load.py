@@ -4,10 +4,13 @@ Phases (``--phase``), each against ``--target relay`` (the real relay, durable s
 ``--target forward`` (bench/_forwarder.py, no auth, no storage):
 
 throughput  ``--conns`` sender and as many receiver connections, ``--queues`` queues spread
-            over them; every queue keeps ``--inflight`` messages in flight (a new one is sent
-            when the previous is confirmed: relay OK after durable commit, forwarder: the
-            receiver's ack routed back). Receivers acknowledge every message. Reports
-            messages delivered per second after a warm-up.
+            over them; every queue keeps ``--inflight`` messages in flight: a new one is sent
+            to a queue when its receiver got one (so both arms are paced by delivery).
+            Receivers acknowledge every message (relay: ACK, which deletes it and frees the
+            window; forwarder: an ack routed back to the sender through the forwarder). The
+            relay also answers every SEND with OK after its durable commit. Reports
+            messages delivered per second after a warm-up, relay errors, and the CPU
+            (cores) used by the load generator and by the server while measuring.
 latency     a paced background load (``--rate`` msg/s) plus a probe every 2 ms rotating over
             8 probe queues; reports one-hop latency (send issued -> message received)
             p50/p99 of the probes.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import gc
 import json
@@ -40,7 +44,17 @@ from nacl.signing import SigningKey
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from relay.client import RelayClient
-from relay.protocol import Ack, Msg
+from relay.protocol import (
+    PROTOCOL_VERSION,
+    Command,
+    Hello,
+    Key,
+    New,
+    Send,
+    Sub,
+    decode_server_frame,
+    sign_command,
+)
 
 BODY = 256
 
@@ -52,69 +66,175 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def _ignore(f: asyncio.Future[Any]) -> None:
-    if not f.cancelled():
-        f.exception()
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by process `pid`."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # ---- the relay --------------------------------------------------------------------------------
 
 
+def _frame(items: list[Any]) -> bytes:
+    out: bytes = msgpack.packb({"v": PROTOCOL_VERSION, "b": items})
+    return out
+
+
+class RawRelayConn:
+    """A lean relay connection: msgpack maps in, msgpack maps out, no per-item dataclasses.
+
+    Same batching as `FwdConn`: items queued in one loop iteration go out together, at most
+    64 per frame, one ``msgpack.packb`` per frame. Replies are routed by corr to callbacks.
+    """
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse, challenge: bytes) -> None:
+        self.ws, self.challenge = ws, challenge
+        self.out: list[dict[str, Any]] = []
+        self.flushing = False
+        self.corr = 0
+        self.waiting: dict[int, Callable[[dict[str, Any]], None]] = {}
+        self.on_msg: Callable[[RawRelayConn, dict[str, Any]], None] = lambda c, m: None
+        self.errors = 0
+        self.reader: asyncio.Task[None] | None = None
+        self.max_acks = 0  # > 0: the relay takes ACKS (several mids per item)
+        self.acks: dict[bytes, list[bytes]] = {}  # rid -> mids to acknowledge after this frame
+
+    @classmethod
+    async def open(cls, url: str, session: aiohttp.ClientSession) -> RawRelayConn:
+        ws = await session.ws_connect(url, compress=0, max_msg_size=0)
+        first = await ws.receive()
+        _, items = decode_server_frame(first.data)
+        hello = items[0]
+        assert isinstance(hello, Hello)
+        c = cls(ws, hello.challenge)
+        c.max_acks = int(hello.limits.get("max_acks", 0))
+        c.reader = asyncio.get_running_loop().create_task(c._read())
+        return c
+
+    def next_corr(self) -> int:
+        self.corr += 1
+        return self.corr
+
+    def put(self, item: dict[str, Any], cb: Callable[[dict[str, Any]], None] | None = None) -> None:
+        corr = item.get("corr")
+        if corr is None:
+            self.corr += 1
+            item["corr"] = corr = self.corr
+        if cb is not None:
+            self.waiting[corr] = cb
+        self.out.append(item)
+        if not self.flushing:
+            self.flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+
+    async def request(self, cmd: Command) -> dict[str, Any]:
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.put(cmd.to_wire(), fut.set_result)
+        reply = await fut
+        if reply["op"] == "ERR":
+            raise RuntimeError(f"relay refused {cmd.OP}: {reply['code']}")
+        return reply
+
+    def signed(self, cmd: Command, key: SigningKey) -> Command:
+        return sign_command(cmd, self.challenge, key)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(0)
+        try:
+            while self.out:
+                batch, self.out = self.out[:64], self.out[64:]
+                await self.ws.send_bytes(_frame(batch))
+        finally:
+            self.flushing = False
+
+    async def _read(self) -> None:
+        waiting = self.waiting
+        async for msg in self.ws:
+            if msg.type != aiohttp.WSMsgType.BINARY:
+                break
+            for item in msgpack.unpackb(msg.data)["b"]:
+                op = item["op"]
+                if op == "MSG":
+                    self.on_msg(self, item)
+                    continue
+                if op == "ERR":
+                    self.errors += 1
+                cb = waiting.pop(item.get("corr"), None)
+                if cb is not None:
+                    cb(item)
+            if self.acks:  # one ACKS per queue per received frame
+                n = self.max_acks
+                for rid, mids in self.acks.items():
+                    for i in range(0, len(mids), n):
+                        self.put({"op": "ACKS", "rid": rid, "mids": mids[i : i + n]})
+                self.acks.clear()
+
+
 class RelayRig:
-    """Queues on the real relay, each with a receiver (subscribed) and a sender connection."""
+    """Queues on the real relay, each with a receiver (subscribed) and a sender connection.
+
+    Senders SEND (one signed SEND per queue during set-up proves the sender key for the
+    connection; later SENDs use session authorisation); receivers ACK every MSG (session
+    authorised by their NEW).
+    """
 
     def __init__(self, url: str, session: aiohttp.ClientSession) -> None:
         self.url = url
         self.session = session
         self.on_message: Callable[[int, bytes], None] = lambda q, b: None
-        self.queues: list[tuple[RelayClient, bytes, SigningKey]] = []  # sender, sid, skey
-        self.conns: list[RelayClient] = []
-        self.tasks: list[asyncio.Task[None]] = []
+        self.queues: list[tuple[RawRelayConn, bytes]] = []  # sender, sid
+        self.conns: list[RawRelayConn] = []
+        self.single_acks = False  # True: one ACK item per message even if ACKS is offered
 
     async def setup(self, n_conns: int, n_queues: int) -> None:
-        mk = [
-            RelayClient.connect(self.url, session=self.session, heartbeat=None)
-            for _ in range(2 * n_conns)
-        ]
-        conns = await asyncio.gather(*mk)
+        conns = await asyncio.gather(
+            *(RawRelayConn.open(self.url, self.session) for _ in range(2 * n_conns))
+        )
         self.conns = list(conns)
         senders, receivers = conns[:n_conns], conns[n_conns:]
         index: dict[bytes, int] = {}
-        keys: dict[bytes, SigningKey] = {}
+        self.queues = [None] * n_queues  # type: ignore[list-item]
 
         async def make(i: int) -> None:
             r, s = receivers[i % n_conns], senders[i % n_conns]
             rkey, skey = SigningKey.generate(), SigningKey.generate()
-            rid, sid = await r.create_queue(rkey)
-            await r.secure_queue(rid, rkey, bytes(skey.verify_key))
-            await r.subscribe(rid, rkey)
-            index[rid], keys[rid] = i, rkey
-            self.queues[i] = (s, sid, skey)
+            new = New(r.next_corr(), bytes(rkey.verify_key))
+            ids = await r.request(r.signed(new, rkey))
+            rid, sid = ids["rid"], ids["sid"]
+            await r.request(r.signed(Key(r.next_corr(), rid, bytes(skey.verify_key)), rkey))
+            index[rid] = i
+            await r.request(Sub(r.next_corr(), rid))  # session-authorised by NEW
+            # prove the sender key on the sender's connection (the receiver acks this one)
+            await s.request(s.signed(Send(s.next_corr(), sid, b"hello"), skey))
+            self.queues[i] = (s, sid)
 
-        self.queues = [None] * n_queues  # type: ignore[list-item]
-        await asyncio.gather(*(make(i) for i in range(n_queues)))
+        def on_msg(c: RawRelayConn, m: dict[str, Any]) -> None:
+            rid = m["rid"]
+            if c.max_acks and not self.single_acks:
+                c.acks.setdefault(rid, []).append(m["mid"])
+            else:
+                c.put({"op": "ACK", "rid": rid, "mid": m["mid"]})
+            body = m["body"]
+            if body != b"hello":
+                self.on_message(index[rid], body)
+
         for r in receivers:
-            self.tasks.append(asyncio.create_task(self._receive(r, index, keys)))
+            r.on_msg = on_msg
+        await asyncio.gather(*(make(i) for i in range(n_queues)))
 
-    async def _receive(
-        self, r: RelayClient, index: dict[bytes, int], keys: dict[bytes, SigningKey]
-    ) -> None:
-        async for item in r.pushes():
-            if isinstance(item, Msg):
-                r.submit(
-                    r.sign(Ack(r.next_corr(), item.rid, item.mid), keys[item.rid], item.rid)
-                ).add_done_callback(_ignore)
-                self.on_message(index[item.rid], item.body)
+    @property
+    def errors(self) -> int:
+        return sum(c.errors for c in self.conns)
 
     def send(self, q: int, body: bytes, done: Callable[[], None] | None = None) -> None:
-        s, sid, skey = self.queues[q]
-        fut = s.submit_send(sid, body, skey)
-        fut.add_done_callback(_ignore if done is None else (lambda f: (_ignore(f), done())))
+        s, sid = self.queues[q]
+        s.put({"op": "SEND", "sid": sid, "body": body}, None if done is None else lambda r: done())
 
     async def close(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        await asyncio.gather(*(c.close() for c in self.conns), return_exceptions=True)
+        for c in self.conns:
+            if c.reader is not None:
+                c.reader.cancel()
+        await asyncio.gather(*(c.ws.close() for c in self.conns), return_exceptions=True)
 
 
 # ---- the bare forwarder -----------------------------------------------------------------------
@@ -161,7 +281,8 @@ class FwdRig:
         self.queues: list[tuple[FwdConn, FwdConn]] = []  # sender, receiver
         self.conns: list[FwdConn] = []
         self.tasks: list[asyncio.Task[None]] = []
-        self.waiting: dict[bytes, list[Callable[[], None]]] = {}
+        self.waiting: dict[bytes, collections.deque[Callable[[], None]]] = {}
+        self.errors = 0
 
     async def setup(self, n_conns: int, n_queues: int) -> None:
         conns = await asyncio.gather(
@@ -171,24 +292,28 @@ class FwdRig:
         senders, receivers = conns[:n_conns], conns[n_conns:]
         self.queues = [(senders[i % n_conns], receivers[i % n_conns]) for i in range(n_queues)]
         for s in senders:
-            self.waiting[s.me] = []
+            self.waiting[s.me] = collections.deque()
             self.tasks.append(asyncio.create_task(self._sender_loop(s)))
         for r in receivers:
             self.tasks.append(asyncio.create_task(self._receiver_loop(r)))
 
     async def _receiver_loop(self, r: FwdConn) -> None:
         async for msg in r.ws:
+            acks: dict[bytes, int] = {}
             for body in msgpack.unpackb(msg.data)["b"]:
                 q, sender = struct.unpack_from(">I16s", body)
-                r.put(sender, b"a")
+                acks[sender] = acks.get(sender, 0) + 1
                 self.on_message(q, body)
+            for sender, n in acks.items():  # one ack per sender per received frame
+                r.put(sender, struct.pack(">I", n))
 
     async def _sender_loop(self, s: FwdConn) -> None:
         waiting = self.waiting[s.me]
         async for msg in s.ws:
-            for _ in msgpack.unpackb(msg.data)["b"]:
-                if waiting:
-                    waiting.pop(0)()
+            for ack in msgpack.unpackb(msg.data)["b"]:
+                for _ in range(struct.unpack(">I", ack)[0] if len(ack) == 4 else 1):
+                    if waiting:
+                        waiting.popleft()()
 
     def send(self, q: int, body: bytes, done: Callable[[], None] | None = None) -> None:
         s, r = self.queues[q]
@@ -206,7 +331,11 @@ class FwdRig:
 
 
 async def make_rig(args: argparse.Namespace, session: aiohttp.ClientSession) -> RelayRig | FwdRig:
-    return RelayRig(args.url, session) if args.target == "relay" else FwdRig(args.url, session)
+    if args.target == "forward":
+        return FwdRig(args.url, session)
+    rig = RelayRig(args.url, session)
+    rig.single_acks = args.single_acks
+    return rig
 
 
 async def throughput(args: argparse.Namespace) -> dict[str, Any]:
@@ -218,29 +347,39 @@ async def throughput(args: argparse.Namespace) -> dict[str, Any]:
         body = os.urandom(BODY)
 
         def got(q: int, b: bytes) -> None:
+            # A message stops being in flight when the receiver has it; then the next one
+            # to that queue goes out. Both arms are paced by delivery, not by the sender's
+            # confirmation (a relay OK only says "stored"; it would let senders outrun
+            # delivery and grow the store without bound).
             nonlocal delivered
             delivered += 1
+            if running:
+                rig.send(q, body)
 
         rig.on_message = got
-
-        def pump(q: int) -> Callable[[], None]:
-            def again() -> None:
-                if running:
-                    rig.send(q, body, again)
-
-            return again
-
         for q in range(args.queues):
             for _ in range(args.inflight):
-                rig.send(q, body, pump(q))
+                rig.send(q, body)
         await asyncio.sleep(args.warmup)
+        me, srv = os.getpid(), args.server_pid
         d0, t0 = delivered, time.perf_counter()
+        c0, s0 = cpu_seconds(me), cpu_seconds(srv) if srv else 0.0
         await asyncio.sleep(args.duration)
         d1, t1 = delivered, time.perf_counter()
+        c1, s1 = cpu_seconds(me), cpu_seconds(srv) if srv else 0.0
         running = False
         await asyncio.sleep(0.5)
+        errors = rig.errors
         await rig.close()
-    return {"msgs_per_s": (d1 - d0) / (t1 - t0), "delivered": d1 - d0, "seconds": t1 - t0}
+    wall = t1 - t0
+    return {
+        "msgs_per_s": (d1 - d0) / wall,
+        "delivered": d1 - d0,
+        "seconds": wall,
+        "errors": errors,
+        "load_cpu": (c1 - c0) / wall,  # cores used by this load generator
+        "server_cpu": (s1 - s0) / wall,  # cores used by the server process
+    }
 
 
 async def latency(args: argparse.Namespace) -> dict[str, Any]:
@@ -373,6 +512,7 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=5000.0)
     p.add_argument("--idle", type=int, default=10000)
     p.add_argument("--server-pid", type=int, default=0)
+    p.add_argument("--single-acks", action="store_true", help="relay: one ACK per message")
     args = p.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

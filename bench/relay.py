@@ -1,10 +1,28 @@
 """Relay benchmark: durable end-to-end throughput, latency under load, idle-connection memory.
 
-Runs the real relay (``python -m relay.cli serve``, SQLite, synchronous=FULL) and, as the
-baseline in the same run, a bare aiohttp WebSocket forwarder (bench/_forwarder.py: no auth,
-no storage), each in its own process; the load generator (bench/_load.py) runs in a third
-process. Everything is on loopback. Figures are medians over ``--repeats`` runs, with the
-relay/forwarder ratio. Nothing here asserts: it prints what it measured.
+Runs the real relay (``python -m relay.cli serve``, SQLite WAL, synchronous=FULL; and a
+second one with synchronous=NORMAL) and, as the baseline in the same run, a bare aiohttp
+WebSocket forwarder (bench/_forwarder.py: no auth, no storage), each in its own process; the
+load generator (bench/_load.py) runs in another process. Everything is on loopback. Figures
+are medians over ``--repeats`` runs, with the relay/forwarder ratio. Nothing here asserts: it
+prints what it measured, including the CPU the server and the load generator used and the
+disk's fsync latency (the floor under a durable commit).
+
+What each arm does per message (throughput phase; bench/_load.py has the details):
+
+* Both: 256-byte body; the sender's items queued in one event-loop iteration go out in one
+  WebSocket frame (at most 64 items, one ``msgpack.packb`` per frame); the receiver decodes
+  each frame with one ``msgpack.unpackb``; the next message to a queue is sent when the
+  receiver got one (``--inflight`` per queue in flight end to end).
+* Relay: ``SEND {sid, body}`` (session-authorised after one signed SEND per queue); the relay
+  stores it (group commit, fsync with FULL), answers ``OK`` and pushes ``MSG {rid, mid, ts,
+  body}`` to the subscribed receiver, several per frame; the receiver acknowledges with one
+  ``ACKS {rid, mids}`` per queue per received frame (``--single-acks``: one ACK per message),
+  which the relay deletes durably and answers ``OK``; the window (16) then lets the next
+  messages go.
+* Forwarder: ``[dest, body]`` items; the forwarder regroups them by destination and sends
+  one frame per destination per input frame; the receiver sends one ack item per sender per
+  received frame, routed back through the forwarder the same way.
 
     python bench/relay.py            # full run (about 5 minutes on 2 cores)
     python bench/relay.py --quick    # short run (about a minute)
@@ -18,6 +36,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -91,6 +110,26 @@ def load(server: Server, target: str, phase: str, extra: list[str]) -> dict[str,
         raise RuntimeError(f"load generator failed ({target} {phase})")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def fsync_floor(directory: Path, n: int = 300) -> tuple[float, float]:
+    """p50/p99 ms of appending 4 KiB and fsync-ing it in `directory`: what one durable
+    group commit (SQLite WAL, synchronous=FULL) costs at least on this disk."""
+    path = directory / "fsync-probe"
+    samples = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        page = os.urandom(4096)
+        for _ in range(n):
+            t = time.perf_counter()
+            os.write(fd, page)
+            os.fsync(fd)
+            samples.append((time.perf_counter() - t) * 1e3)
+    finally:
+        os.close(fd)
+        path.unlink()
+    samples.sort()
+    return statistics.median(samples), samples[int(n * 0.99)]
 
 
 def med(values: list[float]) -> float:
@@ -186,14 +225,23 @@ def main() -> None:
         "--warmup",
         "2",
     ]
+    floors: list[tuple[float, float]] = []
     try:
         for rep in range(repeats):
+            floors.append(fsync_floor(tmp))
+            print(
+                f"[{rep + 1}/{repeats}] fsync of 4 KiB: p50 {floors[-1][0]:.2f} ms "
+                f"p99 {floors[-1][1]:.2f} ms",
+                flush=True,
+            )
             for name, server in servers.items():
                 target = "forward" if name == "forward" else "relay"
                 r = load(server, target, "throughput", tp_args)
                 results[name]["tp"].append(r)
                 print(
-                    f"[{rep + 1}/{repeats}] {name:12s} throughput {r['msgs_per_s']:9.0f} msg/s",
+                    f"[{rep + 1}/{repeats}] {name:12s} throughput {r['msgs_per_s']:9.0f} msg/s "
+                    f"(errors {r['errors']}, server {r['server_cpu']:.2f} cores, "
+                    f"load generator {r['load_cpu']:.2f} cores)",
                     flush=True,
                 )
             for key, rate in (("lat", "5000"), ("lat1k", "1000")):
@@ -218,6 +266,7 @@ def main() -> None:
         for s in servers.values():
             with contextlib.suppress(Exception):
                 s.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
     def tp(t: str) -> float:
         return med([r["msgs_per_s"] for r in results[t]["tp"]])
@@ -233,7 +282,8 @@ def main() -> None:
     )
     print(
         "body 256 B; relay: SQLite WAL synchronous=FULL, secured queues, sender-signed SENDs "
-        "(session auth), ACK per message; forwarder: no auth, no storage, ack routed back"
+        "(session auth), ACKS per queue per frame; forwarder: no auth, no storage, one ack per "
+        "sender per frame routed back; both paced by delivery, <= 64 items per frame"
     )
     w = 36
     print(f"{'':{w}s}{'relay':>10s}{'(NORMAL)':>10s}{'forwarder':>11s}{'ratio':>7s}   target")
@@ -251,6 +301,18 @@ def main() -> None:
         a, n, b = lat("relay", k, key), lat("relay-normal", k, key), lat("forward", k, key)
         goal = "<= 2 ms" if (key, k) == ("lat", "p99_ms") else ""
         print(f"{name:{w}s}{a:10.2f}{n:10.2f}{b:11.2f}{a / b:7.1f}   {goal}")
+    cpu = {t: med([r["server_cpu"] for r in results[t]["tp"]]) for t in servers}
+    lcpu = {t: med([r["load_cpu"] for r in results[t]["tp"]]) for t in servers}
+    print(
+        f"{'server CPU (cores) in throughput':{w}s}{cpu['relay']:10.2f}{cpu['relay-normal']:10.2f}"
+        f"{cpu['forward']:11.2f}"
+    )
+    print(
+        f"{'load generator CPU (cores)':{w}s}{lcpu['relay']:10.2f}{lcpu['relay-normal']:10.2f}"
+        f"{lcpu['forward']:11.2f}"
+    )
+    fl50, fl99 = med([f[0] for f in floors]), med([f[1] for f in floors])
+    print(f"{'fsync 4 KiB p50 / p99 ms (floor)':{w}s}{fl50:10.2f}{fl99:10.2f}")
     print(
         f"{'KiB per idle connection (RSS/N)':{w}s}{ri['kib_per_conn']:10.1f}{'':10s}"
         f"{fi['kib_per_conn']:11.1f}{ri['kib_per_conn'] / max(0.01, fi['kib_per_conn']):7.2f}   <= 30 KiB"

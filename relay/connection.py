@@ -87,7 +87,7 @@ class Conn:
         self.pubs_created = 0
         self.tokens = float(burst)
         self.last = time.monotonic()
-        self.out: list[ServerItem] = []
+        self.out: list[ServerItem | dict[str, Any]] = []  # items, or their wire maps
         self.dirty: set[bytes] = set()
         self.flush_task: asyncio.Task[None] | None = None
         self.closed = False
@@ -97,6 +97,12 @@ class Conn:
         self.resume: asyncio.Future[None] | None = None
         self.active = time.monotonic()  # last frame received
         self.idle = False  # closed by the idle watchdog
+
+    def refill(self, rate: float, burst: int) -> None:
+        """Add the tokens earned since the last refill (at most `burst`)."""
+        now = time.monotonic()
+        self.tokens = min(float(burst), self.tokens + (now - self.last) * rate)
+        self.last = now
 
     def take_token(self, rate: float, burst: int) -> bool:
         now = time.monotonic()
@@ -116,15 +122,28 @@ class FrameReplies:
     def __init__(self, server: Server, conn: Conn, n: int) -> None:
         self.server = server
         self.conn = conn
-        self.items: list[ServerItem | None] = [None] * n
+        self.items: list[ServerItem | dict[str, Any] | None] = [None] * n
         self.remaining = n
 
-    def set(self, i: int, item: ServerItem) -> None:
+    def set(self, i: int, item: ServerItem | dict[str, Any]) -> None:
         self.items[i] = item
         self.remaining -= 1
         if self.remaining == 0:
             self.conn.out.extend(x for x in self.items if x is not None)
             self.server._schedule_flush(self.conn)
+
+    def wait_many(self, n: int) -> None:
+        """Count `n` commands of this frame as waiting for the store (see `done_many`)."""
+        self.conn.pending += n
+
+    def done_many(self, n: int) -> None:
+        """`n` commands counted by `wait_many` are back from the store."""
+        conn = self.conn
+        conn.pending -= n
+        if conn.resume is not None and conn.pending < MAX_PENDING // 2:
+            if not conn.resume.done():
+                conn.resume.set_result(None)
+            conn.resume = None
 
     def wait(
         self, i: int, corr: int, fut: asyncio.Future[Any], make: Callable[[Any], ServerItem]

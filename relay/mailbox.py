@@ -276,6 +276,11 @@ class Mailbox:
                 break
         return out
 
+    def seq_of(self, rid: bytes, mid: bytes) -> int | None:
+        """Return the store seq of message `mid` of subscribed queue `rid`, if held here."""
+        s = self._subs.get(rid)
+        return None if s is None else s.by_mid.get(mid)
+
     def acked(self, rid: bytes, mid: bytes) -> Hashable | None:
         """Forget an acknowledged (deleted) message; return the subscriber, if any."""
         s = self._subs.get(rid)

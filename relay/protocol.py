@@ -46,6 +46,7 @@ __all__ = [
     "SIG_LEN",
     "SUPPORTED_VERSIONS",
     "Ack",
+    "Acks",
     "BadCommand",
     "CodecLimits",
     "Command",
@@ -173,6 +174,17 @@ def _prekeys(v: Any, lim: CodecLimits) -> tuple[bytes, ...]:
             raise ValueError
         if len(k) > lim.max_prekey:
             raise OverflowError
+    return tuple(v)
+
+
+def _mids(v: Any, lim: CodecLimits) -> tuple[bytes, ...]:
+    if type(v) is not list or not v:
+        raise ValueError
+    if len(v) > lim.max_batch:
+        raise OverflowError
+    for m in v:
+        if type(m) is not bytes or len(m) != ID_LEN:
+            raise ValueError
     return tuple(v)
 
 
@@ -333,6 +345,25 @@ class Ack(_Command):
 
 
 @dataclass(frozen=True, slots=True)
+class Acks(_Command):
+    """Acknowledge (delete) messages `mids` (1..max_batch) of queue `rid` at once;
+    recipient-signed. Reply: OK once all are deleted, NO_MSG if any was not there (the
+    others are deleted all the same). Optional: the relay announces ``max_acks`` in HELLO.
+    """
+
+    OP = "ACKS"
+    ROLE = Role.RECIPIENT
+    FIELDS = _fields({"rid": _ID, "mids": _mids, "sig": _SIG})
+    rid: bytes
+    mids: tuple[bytes, ...]
+    sig: bytes | None = None
+
+    @property
+    def entity(self) -> bytes:
+        return self.rid
+
+
+@dataclass(frozen=True, slots=True)
 class Del(_Command):
     """Delete queue `rid` and its messages; recipient-signed. Reply: OK."""
 
@@ -421,7 +452,7 @@ class Ping(_Command):
     FIELDS = _fields({})
 
 
-Command: TypeAlias = New | Key | Send | Sub | Ack | Del | Pub | Unpub | Fetch | Dir | Ping
+Command: TypeAlias = New | Key | Send | Sub | Ack | Acks | Del | Pub | Unpub | Fetch | Dir | Ping
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,6 +472,10 @@ class Ok(_Item):
 
     OP = "OK"
     corr: int
+
+    def to_wire(self) -> dict[str, Any]:
+        """Return the msgpack-ready map of this item (hot path: no generic field loop)."""
+        return {"op": "OK", "corr": self.corr}
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,6 +583,10 @@ class Msg(_Item):
     ts: int
     body: bytes
 
+    def to_wire(self) -> dict[str, Any]:
+        """Return the msgpack-ready map of this item (hot path: no generic field loop)."""
+        return {"op": "MSG", "rid": self.rid, "mid": self.mid, "ts": self.ts, "body": self.body}
+
 
 @dataclass(frozen=True, slots=True)
 class End(_Item):
@@ -563,7 +602,7 @@ Push: TypeAlias = Hello | Msg | End
 ServerItem: TypeAlias = Reply | Push
 
 _COMMANDS: dict[str, type[_Command]] = {
-    c.OP: c for c in (New, Key, Send, Sub, Ack, Del, Pub, Unpub, Fetch, Dir, Ping)
+    c.OP: c for c in (New, Key, Send, Sub, Ack, Acks, Del, Pub, Unpub, Fetch, Dir, Ping)
 }
 _SERVER_ITEMS: dict[str, type[_Item]] = {
     c.OP: c for c in (Ok, Ids, Pid, Pubd, DirList, Pong, Err, Hello, Msg, End)

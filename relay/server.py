@@ -6,8 +6,8 @@ Endpoints
     ``GET /metrics``  Prometheus text: gauges and counters, no per-client labels
 
 Messages (docs/protocol.md has their fields)
-    client -> relay commands: NEW, KEY, SEND, SUB, ACK, DEL, PUB, UNPUB, FETCH, DIR, PING
-    relay -> client replies:  IDS (NEW), OK (KEY SEND SUB ACK DEL UNPUB), PID (PUB),
+    client -> relay commands: NEW, KEY, SEND, SUB, ACK, ACKS, DEL, PUB, UNPUB, FETCH, DIR, PING
+    relay -> client replies:  IDS (NEW), OK (KEY SEND SUB ACK ACKS DEL UNPUB), PID (PUB),
                               PUBD (FETCH), DIRL (DIR), PONG (PING), ERR (any)
     relay -> client pushes:   HELLO (on connect: challenge, versions, limits),
                               MSG (a message of a subscribed queue), END (subscription ended)
@@ -16,6 +16,8 @@ Invariants
     * A SEND is answered OK only after the store committed the message; an ACK only after it
       deleted it. Replies to one frame go out together once all its commands are done.
     * Commands of one connection are checked and submitted to the store in arrival order.
+      SENDs, ACKs and ACKSes of cached queues go to the store as one batch per frame
+      (`Store.submit_messages`), with one callback for the batch, not one future per message.
     * A handler that crashes is logged (ERROR, generic; traceback at DEBUG) and closes only its
       own connection. Malformed input gets an ERR item (or a clean close), never a crash.
     * Nothing here logs client addresses, queue ids, keys or payloads; aiohttp's access log is
@@ -36,6 +38,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgpack
 from aiohttp import WSMsgType, web
 
 from relay.config import RelayConfig
@@ -45,6 +48,7 @@ from relay.exceptions import (
     CommandFailed,
     ErrorCode,
     FrameError,
+    NoMessage,
     NoPublication,
     NoQueue,
     QuotaExceeded,
@@ -57,6 +61,7 @@ from relay.protocol import (
     PROTOCOL_VERSION,
     SUPPORTED_VERSIONS,
     Ack,
+    Acks,
     BadCommand,
     Command,
     Del,
@@ -69,7 +74,6 @@ from relay.protocol import (
     Hello,
     Ids,
     Key,
-    Msg,
     New,
     Ok,
     Pid,
@@ -83,15 +87,16 @@ from relay.protocol import (
     Sub,
     Unpub,
     decode_client_frame,
-    encode_server_frame,
 )
 from relay.store import SQLiteStore, Store, StoreStats
+from relay.store.base import AddMessage, DeleteMessage, MessageOp, MessageResult
 
 __all__ = ["RelayServer"]
 
 log = logging.getLogger(__name__)
 _DAY = 86400
 _MAX_PROTOCOL_ERRORS = 32  # unusable frames per connection before it is closed
+_SENDER, _RECIPIENT = Role.SENDER, Role.RECIPIENT
 _Result = ServerItem | tuple["asyncio.Future[Any]", Callable[[Any], ServerItem]]
 
 
@@ -133,6 +138,7 @@ class RelayServer:
             "message_ttl": config.message_ttl,
             "window": config.window,
             "rate": int(config.rate),
+            "max_acks": config.max_batch,  # ACKS supported, with up to this many mids
         }
 
     # ---- lifecycle --------------------------------------------------------------------------
@@ -342,21 +348,85 @@ class RelayServer:
         conn.version = version
         replies = FrameReplies(self, conn, len(items))
         cfg = self.config
+        mailbox = self.mailbox
+        self.counters["commands"] += len(items)
+        # SENDs and ACKs of cached queues go to the store together, one batch per run of
+        # them (store order = arrival order: the batch is submitted before any other command).
+        hot: list[MessageOp] = []
+        meta: list[tuple[int, int, int]] = []  # (index in frame, corr, ops) per command
+        now = int(time.time())
+        conn.refill(cfg.rate, cfg.burst)
+        session = conn.session
         for i, item in enumerate(items):
-            self.counters["commands"] += 1
             if isinstance(item, BadCommand):
                 conn.errors += 1
                 self.errors[item.code] += 1
                 replies.set(i, Err(item.corr, item.code))
                 continue
-            if not conn.take_token(cfg.rate, cfg.burst):
+            if conn.tokens < 1.0:
                 self.errors[ErrorCode.RATE] += 1
                 replies.set(i, Err(item.corr, ErrorCode.RATE))
                 continue
+            conn.tokens -= 1.0
+            kind = type(item)
             try:
-                result = self._fast(conn, item)
-                if result is None:
-                    result = await self._dispatch(conn, item)
+                if kind is Send:
+                    q = mailbox.by_sid(item.sid)  # type: ignore[union-attr]
+                    if q is not None:
+                        if (
+                            item.sig is not None  # type: ignore[union-attr]
+                            or q.skey is None
+                            or session.get((_SENDER, q.sid)) != q.skey
+                        ):
+                            authorize(item, Role.SENDER, q.sid, q.skey, conn.challenge, session)
+                        hot.append(
+                            AddMessage(
+                                q.rid,
+                                random_ids.take(ID_LEN),
+                                now,
+                                item.body,  # type: ignore[union-attr]
+                                cfg.queue_quota,
+                            )
+                        )
+                        meta.append((i, item.corr, 1))
+                        continue
+                elif kind is Ack:
+                    q = mailbox.by_rid(item.rid)  # type: ignore[union-attr]
+                    if q is not None:
+                        if (
+                            item.sig is not None  # type: ignore[union-attr]
+                            or session.get((_RECIPIENT, q.rid)) != q.rkey
+                        ):
+                            authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, session)
+                        mid = item.mid  # type: ignore[union-attr]
+                        hot.append(DeleteMessage(q.rid, mid, mailbox.seq_of(q.rid, mid)))
+                        meta.append((i, item.corr, 1))
+                        continue
+                elif kind is Acks:
+                    rid = item.rid  # type: ignore[union-attr]
+                    q = mailbox.by_rid(rid)
+                    if q is None:
+                        if hot:
+                            self._submit_hot(conn, replies, hot, meta)
+                            hot, meta = [], []
+                        q = await self._queue(rid)
+                    if (
+                        item.sig is not None  # type: ignore[union-attr]
+                        or session.get((_RECIPIENT, q.rid)) != q.rkey
+                    ):
+                        authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, session)
+                    mids = item.mids  # type: ignore[union-attr]
+                    for mid in mids:
+                        hot.append(DeleteMessage(q.rid, mid, mailbox.seq_of(q.rid, mid)))
+                    meta.append((i, item.corr, len(mids)))
+                    continue
+                elif kind is Ping:
+                    replies.set(i, Pong(item.corr))
+                    continue
+                if hot:
+                    self._submit_hot(conn, replies, hot, meta)
+                    hot, meta = [], []
+                result = await self._dispatch(conn, item)
             except Exception as exc:
                 replies.set(i, self._error_item(item.corr, exc))
                 continue
@@ -365,6 +435,62 @@ class RelayServer:
                 replies.wait(i, item.corr, fut, make)
             else:
                 replies.set(i, result)
+        if hot:
+            self._submit_hot(conn, replies, hot, meta)
+
+    def _submit_hot(
+        self,
+        conn: Conn,
+        replies: FrameReplies,
+        ops: list[MessageOp],
+        meta: list[tuple[int, int, int]],
+    ) -> None:
+        """Submit a run of SENDs and ACKs to the store; reply and push once committed.
+
+        `meta` has one entry per command: its index in the frame, its corr and how many of
+        `ops` it owns (1, or the number of mids of an ACKS).
+        """
+        mailbox = self.mailbox
+
+        def done(results: list[MessageResult]) -> None:
+            replies.done_many(len(meta))
+            stored = acked = 0
+            k = 0
+            for i, corr, n in meta:
+                failure: BaseException | None = None
+                for op, res in zip(ops[k : k + n], results[k : k + n], strict=True):
+                    if isinstance(res, BaseException):
+                        if failure is None or isinstance(failure, NoMessage):
+                            failure = res  # NO_MSG only if nothing worse happened
+                        continue
+                    if res is None:  # a delete
+                        acked += 1
+                        owner = mailbox.acked(op.rid, op.mid)
+                    else:
+                        stored += 1
+                        owner = mailbox.arrived(op.rid, res)
+                    if owner is not None and type(owner) is Conn:
+                        owner.dirty.add(op.rid)
+                        if owner.flush_task is None:
+                            self._schedule_flush(owner)
+                k += n
+                if failure is None:
+                    replies.set(i, {"op": "OK", "corr": corr})  # the wire map of Ok(corr)
+                else:
+                    replies.set(i, self._error_item(corr, failure))
+            counters = self.counters
+            if stored:
+                counters["in"] += stored
+            if acked:
+                counters["acked"] += acked
+
+        try:
+            self.store.submit_messages(ops, done)
+        except Exception as exc:
+            for i, corr, _n in meta:
+                replies.set(i, self._error_item(corr, exc))
+            return
+        replies.wait_many(len(meta))
 
     def _error_item(self, corr: int | None, exc: BaseException) -> Err:
         if isinstance(exc, CommandFailed):
@@ -379,24 +505,6 @@ class RelayServer:
         self.errors[code] += 1
         return Err(corr, code)
 
-    def _fast(self, conn: Conn, cmd: Command) -> _Result | None:
-        """Handle the hot commands without a coroutine when their queue is cached.
-
-        Raises:
-            CommandFailed: the command is refused before reaching the store.
-            StoreError: the store is closed.
-        """
-        kind = type(cmd)
-        if kind is Send:
-            q = self.mailbox.by_sid(cmd.sid)  # type: ignore[union-attr]
-            return None if q is None else self._send_to(conn, cmd, q)  # type: ignore[arg-type]
-        if kind is Ack:
-            q = self.mailbox.by_rid(cmd.rid)  # type: ignore[union-attr]
-            return None if q is None else self._ack_on(conn, cmd, q)  # type: ignore[arg-type]
-        if kind is Ping:
-            return Pong(cmd.corr)
-        return None
-
     async def _dispatch(self, conn: Conn, cmd: Command) -> _Result:
         """Check and submit one command; return its reply or (future, reply maker).
 
@@ -408,6 +516,8 @@ class RelayServer:
             return await self._send(conn, cmd)
         if isinstance(cmd, Ack):
             return await self._ack(conn, cmd)
+        if isinstance(cmd, Acks):  # pragma: no cover - handled in _on_frame
+            raise AssertionError("ACKS is handled in _on_frame")
         if isinstance(cmd, Sub):
             return await self._sub(conn, cmd)
         if isinstance(cmd, Ping):
@@ -626,28 +736,37 @@ class RelayServer:
     async def _flush(self, conn: Conn) -> None:
         ws, mailbox = conn.ws, self.mailbox
         budget = self.limits.max_frame - 4096
+        max_batch = self.limits.max_batch
         try:
             while not conn.closed:
-                items, conn.out = conn.out, []
+                out, conn.out = conn.out, []
+                items: list[Any] = [x if type(x) is dict else x.to_wire() for x in out]  # type: ignore[union-attr]
+                sizes = [96 + len(getattr(x, "blob", b"")) for x in out]
                 if conn.dirty:
                     dirty, conn.dirty = conn.dirty, set()
+                    pushed = 0
                     for rid in dirty:
                         for m in mailbox.next_pushes(rid, conn):
-                            items.append(Msg(rid, m.mid, m.ts, m.body))
-                            self.counters["out"] += 1
+                            body = m.body
+                            items.append(
+                                {"op": "MSG", "rid": rid, "mid": m.mid, "ts": m.ts, "body": body}
+                            )
+                            sizes.append(96 + len(body))
+                            pushed += 1
                         after = mailbox.more(rid, conn)
                         if after is not None:
                             self._load_page(conn, rid, after).add_done_callback(_retrieve)
+                    if pushed:
+                        self.counters["out"] += pushed
                 if not items:
                     break
                 start, size = 0, 0
-                for i, item in enumerate(items):
-                    n = 96 + len(getattr(item, "body", b"")) + len(getattr(item, "blob", b""))
-                    if i > start and (size + n > budget or i - start >= self.limits.max_batch):
-                        await ws.send_bytes(encode_server_frame(items[start:i], conn.version))
+                for i, n in enumerate(sizes):
+                    if i > start and (size + n > budget or i - start >= max_batch):
+                        await ws.send_bytes(_pack_frame(items[start:i], conn.version))
                         start, size = i, 0
                     size += n
-                await ws.send_bytes(encode_server_frame(items[start:], conn.version))
+                await ws.send_bytes(_pack_frame(items[start:], conn.version))
         except (ConnectionError, RuntimeError):
             conn.closed = True  # the reader notices the close and cleans up
         finally:
@@ -691,6 +810,12 @@ class RelayServer:
         if n:
             log.debug("expired %s messages", n)
         return n
+
+
+def _pack_frame(wire_items: list[Any], version: int) -> bytes:
+    """Encode already wire-shaped items into one frame (as `encode_server_frame` does)."""
+    out: bytes = msgpack.packb({"v": version, "b": wire_items}, use_bin_type=True)
+    return out
 
 
 def _retrieve(f: asyncio.Future[Any]) -> None:

@@ -20,12 +20,37 @@ The test suite in ``tests/relay/store_suite.py`` checks this contract against an
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from relay.mailbox import PublicationRecord, QueueRecord, StoredMessage
 
-__all__ = ["Store", "StoreStats"]
+__all__ = ["AddMessage", "DeleteMessage", "MessageOp", "MessageResult", "Store", "StoreStats"]
+
+
+class AddMessage(NamedTuple):
+    """A batched `Store.add_message`."""
+
+    rid: bytes
+    mid: bytes
+    ts: int
+    body: bytes
+    quota: int
+
+
+class DeleteMessage(NamedTuple):
+    """A batched `Store.delete_message`; `seq`, if known, must be the message's own seq."""
+
+    rid: bytes
+    mid: bytes
+    seq: int | None = None
+
+
+MessageOp = AddMessage | DeleteMessage
+MessageResult = StoredMessage | BaseException | None
+"""A `StoredMessage` (add), None (delete), or the failure (`CommandFailed`, `StoreError`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +141,27 @@ class Store(abc.ABC):
         Raises:
             NoMessage: the queue holds no such message.
         """
+
+    def submit_messages(
+        self, ops: Sequence[MessageOp], done: Callable[[list[MessageResult]], None]
+    ) -> None:
+        """Submit many adds and deletes in order; call `done(results)` once all are durable.
+
+        The hot path of the relay: one call per frame instead of one awaitable per message.
+        ``results[i]`` is the outcome of ``ops[i]``. `done` runs on the event loop. This
+        default runs each op through `add_message` / `delete_message`; backends may batch.
+
+        Raises:
+            StoreError: the store is closed (nothing was submitted).
+        """
+        aws: list[Awaitable[Any]] = [
+            self.add_message(op.rid, op.mid, op.ts, op.body, op.quota)
+            if type(op) is AddMessage
+            else self.delete_message(op.rid, op.mid)
+            for op in ops
+        ]
+        gathered = asyncio.gather(*aws, return_exceptions=True)
+        gathered.add_done_callback(lambda f: done(list(f.result())))
 
     @abc.abstractmethod
     def expire(self, before: int) -> Awaitable[int]:

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from relay.exceptions import (
     AuthError,
@@ -43,7 +43,14 @@ from relay.exceptions import (
     StoreError,
 )
 from relay.mailbox import PublicationRecord, QueueRecord, StoredMessage
-from relay.store.base import Store, StoreStats
+from relay.store.base import (
+    AddMessage,
+    DeleteMessage,
+    MessageOp,
+    MessageResult,
+    Store,
+    StoreStats,
+)
 
 __all__ = ["DB_NAME", "SQLiteStore", "read_stats", "schema_files"]
 
@@ -56,17 +63,25 @@ _Op = Callable[[sqlite3.Connection], Any]
 _STOP = object()
 
 
-class _AddMessage(NamedTuple):
-    rid: bytes
-    mid: bytes
-    ts: int
-    body: bytes
-    quota: int
+class _Hot:
+    """A `submit_messages` batch travelling to the writer thread and back."""
+
+    __slots__ = ("done", "ops", "results")
+
+    def __init__(
+        self, ops: Sequence[MessageOp], done: Callable[[list[MessageResult]], None]
+    ) -> None:
+        self.ops = ops
+        self.done = done
+        self.results: list[MessageResult] = [None] * len(ops)
 
 
-class _DeleteMessage(NamedTuple):
-    rid: bytes
-    mid: bytes
+class _Redo(Exception):
+    """A batch must be rolled back and run again one delete at a time (see _delete_chunk)."""
+
+
+# Where a result goes: a future, or (hot batch, index).
+_Slot = Any
 
 
 def schema_files() -> list[tuple[int, str]]:
@@ -149,8 +164,16 @@ class SQLiteStore(Store):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
         self._reader: sqlite3.Connection | None = None
+        self._checkpointer: sqlite3.Connection | None = None
+        self._checkpoint_thread: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
+        self.checkpoint_interval = 0.05  # seconds between passive checkpoints
+        self.checkpointed_frames = 0  # WAL frames copied into the database, for tests
+        self.wal_restart_frames = 4000  # WAL frames (pages) before the WAL is started over
+        self.wal_restarts = 0
         self._counts: dict[bytes, int] = {}  # writer thread only: messages per queue
         self._next_seq: int | None = None  # writer thread only
+        self._careful = False  # writer thread only: deletes one at a time (see _delete_chunk)
         self._closed = False
         self.batches = 0  # committed transactions, for the benchmark and metrics
         self.batched_ops = 0  # operations run in those transactions
@@ -168,6 +191,10 @@ class SQLiteStore(Store):
         self._conn = await asyncio.to_thread(self._open_sync)
         self._thread = threading.Thread(target=self._run, name="relay-store-writer", daemon=True)
         self._thread.start()
+        self._checkpoint_thread = threading.Thread(
+            target=self._checkpoint_forever, name="relay-store-checkpoint", daemon=True
+        )
+        self._checkpoint_thread.start()
 
     def _open_sync(self) -> sqlite3.Connection:
         try:
@@ -179,12 +206,16 @@ class SQLiteStore(Store):
                 conn.execute(f"PRAGMA synchronous = {self._synchronous}")
                 conn.execute("PRAGMA foreign_keys = OFF")
                 _migrate(conn)
-                conn.execute("PRAGMA wal_autocheckpoint = 4000")
+                # Checkpoints run in their own thread (`_checkpoint_forever`), not inside a
+                # commit: an automatic checkpoint stalls the commit that triggers it, and every
+                # SEND waiting on that commit, for tens of milliseconds.
+                conn.execute("PRAGMA wal_autocheckpoint = 0")
             finally:
                 os.umask(old)
             with contextlib.suppress(OSError):
                 os.chmod(self.path, 0o600)
             self._reader = _connect(self.path, readonly=True)
+            self._checkpointer = _connect(self.path)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the relay database in {self.data_dir}") from exc
         except OSError as exc:
@@ -201,10 +232,34 @@ class SQLiteStore(Store):
         if self._thread is not None:
             self._ops.put(_STOP)
             await asyncio.to_thread(self._thread.join)
-        for conn in (self._conn, self._reader):
+        self._stop_checkpoints.set()
+        if self._checkpoint_thread is not None:
+            await asyncio.to_thread(self._checkpoint_thread.join)
+        for conn in (self._checkpointer, self._conn, self._reader):
             if conn is not None:
                 conn.close()
-        self._conn = self._reader = None
+        self._conn = self._reader = self._checkpointer = None
+
+    def _checkpoint_forever(self) -> None:
+        """Copy committed WAL frames into the database, off the commit path (PASSIVE: never
+        blocks the writer); start the WAL over once it holds `wal_restart_frames` frames."""
+        conn = self._checkpointer
+        assert conn is not None  # noqa: S101
+        while not self._stop_checkpoints.wait(self.checkpoint_interval):
+            try:
+                row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if row is not None and row[2] > 0:
+                    self.checkpointed_frames += int(row[2])
+                if row is not None and row[1] >= self.wal_restart_frames:
+                    # Under steady writes a passive checkpoint never catches the WAL's end,
+                    # so the writer never starts it over and the file grows without bound.
+                    # RESTART waits for the current commit, copies the few frames left and
+                    # makes the next commit write from the WAL's start: a short pause, not
+                    # one per commit.
+                    conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                    self.wal_restarts += 1
+            except sqlite3.Error:
+                log.debug("a WAL checkpoint failed; the next one retries", exc_info=True)
 
     # ---- the writer thread ------------------------------------------------------------------
 
@@ -241,12 +296,11 @@ class SQLiteStore(Store):
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
                 loop.call_soon_threadsafe(_resolve, results)
 
-    def _run_batch(
-        self, conn: sqlite3.Connection, batch: list[tuple[Any, asyncio.Future[Any]]]
-    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
-        results: list[tuple[asyncio.Future[Any], bool, Any]] = []
-        adds: list[tuple[_AddMessage, asyncio.Future[Any]]] = []
-        dels: list[tuple[_DeleteMessage, asyncio.Future[Any]]] = []
+    def _run_batch(self, conn: sqlite3.Connection, batch: list[tuple[Any, Any]]) -> list[Any]:
+        results: list[tuple[_Slot, bool, Any]] = []
+        adds: list[tuple[AddMessage, _Slot]] = []
+        dels: list[tuple[DeleteMessage, _Slot]] = []
+        hots: list[_Hot] = []
 
         def flush_hot() -> None:
             # Deletions first: they only free room, so a send never gets QUOTA because of
@@ -260,21 +314,39 @@ class SQLiteStore(Store):
 
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for op, fut in batch:
-                if type(op) is _AddMessage:
-                    adds.append((op, fut))
+            for op, slot in batch:
+                kind = type(op)
+                if kind is _Hot:
+                    hots.append(op)
+                    for i, one in enumerate(op.ops):
+                        if type(one) is AddMessage:
+                            adds.append((one, (op, i)))
+                        else:
+                            dels.append((one, (op, i)))
                     continue
-                if type(op) is _DeleteMessage:
-                    dels.append((op, fut))
+                if kind is AddMessage:
+                    adds.append((op, slot))
+                    continue
+                if kind is DeleteMessage:
+                    dels.append((op, slot))
                     continue
                 flush_hot()
                 try:
-                    results.append((fut, True, op(conn)))
+                    results.append((slot, True, op(conn)))
                 except CommandFailed as exc:
-                    results.append((fut, False, exc))
+                    results.append((slot, False, exc))
             flush_hot()
             conn.execute("COMMIT")
             self.batches += 1
+        except _Redo:
+            conn.execute("ROLLBACK")
+            self._counts.clear()
+            self._next_seq = None
+            self._careful = True
+            try:
+                return self._run_batch(conn, batch)
+            finally:
+                self._careful = False
         except Exception as exc:
             log.error("a store transaction failed; its operations were refused")
             log.debug("store failure", exc_info=True)
@@ -284,16 +356,20 @@ class SQLiteStore(Store):
             self._next_seq = None
             err = StoreError("the relay store failed")
             err.__cause__ = exc
-            results = [(fut, False, err) for _, fut in batch]
+            results = [(slot, False, err) for op, slot in batch if type(op) is not _Hot]
+            for hot in hots:
+                hot.results = [err] * len(hot.ops)
+        if hots:
+            results.append((hots, True, None))
         return results
 
     def _apply_adds(
         self,
         conn: sqlite3.Connection,
-        adds: list[tuple[_AddMessage, asyncio.Future[Any]]],
-        results: list[tuple[asyncio.Future[Any], bool, Any]],
+        adds: list[tuple[AddMessage, _Slot]],
+        results: list[tuple[_Slot, bool, Any]],
     ) -> None:
-        """Insert many messages with one executemany (one GIL hand-off, not one per row)."""
+        """Insert many messages with one multi-row statement per chunk."""
         if self._next_seq is None:
             used = conn.execute(
                 "SELECT max(coalesce((SELECT max(seq) FROM messages), 0), "
@@ -301,79 +377,115 @@ class SQLiteStore(Store):
             ).fetchone()[0]
             self._next_seq = int(used) + 1
         rows: list[Any] = []
-        for op, fut in adds:
-            n = self._count(conn, op.rid)
+        counts = self._counts
+        seq = self._next_seq
+        for op, slot in adds:
+            rid = op.rid
+            n = counts.get(rid)
             if n is None:
-                results.append((fut, False, NoQueue()))
-                continue
+                n = self._count(conn, rid)
+                if n is None:
+                    results.append((slot, False, NoQueue()))
+                    continue
             if n >= op.quota:
-                results.append((fut, False, QuotaExceeded()))
+                results.append((slot, False, QuotaExceeded()))
                 continue
-            self._counts[op.rid] = n + 1
-            seq = self._next_seq
-            self._next_seq += 1
-            rows.append((seq, op.rid, op.mid, op.ts, op.body))
-            results.append((fut, True, StoredMessage(seq, op.mid, op.ts, op.body)))
+            counts[rid] = n + 1
+            rows.extend((seq, rid, op.mid, op.ts, op.body))
+            results.append((slot, True, StoredMessage(seq, op.mid, op.ts, op.body)))
+            seq += 1
+        self._next_seq = seq
         # One multi-row INSERT per chunk: the sqlite3 module releases and re-takes the GIL
         # around every statement step, so executemany would hand the GIL back and forth
         # with the event loop once per row.
-        for i in range(0, len(rows), _CHUNK):
-            chunk = rows[i : i + _CHUNK]
-            conn.execute(
-                "INSERT INTO messages (seq, rid, mid, ts, body) VALUES "  # noqa: S608
-                + ",".join(["(?,?,?,?,?)"] * len(chunk)),
-                [v for row in chunk for v in row],
-            )
+        step = _CHUNK * 5
+        for i in range(0, len(rows), step):
+            chunk = rows[i : i + step]
+            conn.execute(_insert_sql(len(chunk) // 5), chunk)
 
     def _apply_deletes(
         self,
         conn: sqlite3.Connection,
-        dels: list[tuple[_DeleteMessage, asyncio.Future[Any]]],
-        results: list[tuple[asyncio.Future[Any], bool, Any]],
+        dels: list[tuple[DeleteMessage, _Slot]],
+        results: list[tuple[_Slot, bool, Any]],
     ) -> None:
-        """Delete many acknowledged messages with one statement per chunk.
+        """Delete many acknowledged messages with one ``DELETE ... RETURNING`` per chunk.
 
-        The fast path assumes every acknowledged message exists; if a chunk deletes fewer rows
-        than asked, it is rolled back to a savepoint and redone one message at a time to tell
-        which acknowledgements get NO_MSG.
+        A delete that knows its message's `seq` (the mailbox does, for a subscribed queue)
+        deletes by primary key; the others by (rid, mid). RETURNING tells which messages
+        existed, so the others get NO_MSG without redoing anything.
         """
         seen: set[tuple[bytes, bytes]] = set()
-        todo: list[tuple[_DeleteMessage, asyncio.Future[Any]]] = []
-        for op, fut in dels:
-            if (op.rid, op.mid) in seen:
-                results.append((fut, False, NoMessage()))
+        by_seq: list[tuple[DeleteMessage, _Slot]] = []
+        by_mid: list[tuple[DeleteMessage, _Slot]] = []
+        for op, slot in dels:
+            key = (op.rid, op.mid)
+            if key in seen:
+                results.append((slot, False, NoMessage()))
                 continue
-            seen.add((op.rid, op.mid))
-            todo.append((op, fut))
-        for i in range(0, len(todo), _CHUNK):
-            chunk = todo[i : i + _CHUNK]
+            seen.add(key)
+            (by_mid if op.seq is None else by_seq).append((op, slot))
+        counts = self._counts
+        for i in range(0, len(by_seq), _CHUNK):
+            chunk = by_seq[i : i + _CHUNK]
+            sql = f"DELETE FROM messages WHERE seq IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            self._delete_chunk(conn, sql, [op.seq for op, _ in chunk], chunk, results)
+        for i in range(0, len(by_mid), _CHUNK):
+            chunk = by_mid[i : i + _CHUNK]
             n = len(chunk)
-            conn.execute("SAVEPOINT acks")
-            cur = conn.execute(
-                f"DELETE FROM messages WHERE mid IN ({','.join('?' * n)}) "  # noqa: S608
-                f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)})",
-                [op.mid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)],
+            # by rid first: the messages_by_queue index narrows it to those queues' messages
+            sql = (
+                f"DELETE FROM messages WHERE rid IN ({','.join('?' * n)}) "  # noqa: S608
+                f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)})"
             )
-            if cur.rowcount == n:
-                conn.execute("RELEASE acks")
-                done = [(op, fut, True) for op, fut in chunk]
-            else:
-                conn.execute("ROLLBACK TO acks")
-                conn.execute("RELEASE acks")
-                done = []
-                for op, fut in chunk:
-                    one = conn.execute(
-                        "DELETE FROM messages WHERE mid = ? AND rid = ?", (op.mid, op.rid)
-                    )
-                    done.append((op, fut, one.rowcount == 1))
-            for op, fut, ok in done:
-                if not ok:
-                    results.append((fut, False, NoMessage()))
-                    continue
-                count = self._counts.get(op.rid)
-                if count is not None:
-                    self._counts[op.rid] = max(0, count - 1)
-                results.append((fut, True, None))
+            params = [op.rid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)]
+            self._delete_chunk(conn, sql, params, chunk, results)
+        del counts
+
+    def _delete_chunk(
+        self,
+        conn: sqlite3.Connection,
+        sql: str,
+        params: list[Any],
+        chunk: list[tuple[DeleteMessage, _Slot]],
+        results: list[tuple[_Slot, bool, Any]],
+    ) -> None:
+        """Delete a chunk with one statement. If fewer rows went than asked (an ACK of a
+        message that is gone: rare), raise `_Redo`: the batch is rolled back and run again
+        deleting one message at a time, to tell which get NO_MSG.
+
+        (Neither ``RETURNING`` nor a savepoint per chunk: the sqlite3 module hands the GIL
+        back and forth once per statement and once per returned row, and under load each
+        hand-off costs more than the statement.)
+        """
+        counts = self._counts
+        if self._careful:
+            for op, slot in chunk:
+                one = conn.execute(
+                    "DELETE FROM messages WHERE rid = ? AND mid = ?", (op.rid, op.mid)
+                )
+                self._deleted(counts, op.rid, slot, one.rowcount == 1, results)
+            return
+        if conn.execute(sql, params).rowcount != len(chunk):
+            raise _Redo
+        for op, slot in chunk:
+            self._deleted(counts, op.rid, slot, True, results)
+
+    @staticmethod
+    def _deleted(
+        counts: dict[bytes, int],
+        rid: bytes,
+        slot: _Slot,
+        ok: bool,
+        results: list[tuple[_Slot, bool, Any]],
+    ) -> None:
+        if not ok:
+            results.append((slot, False, NoMessage()))
+            return
+        count = counts.get(rid)
+        if count is not None:
+            counts[rid] = max(0, count - 1)
+        results.append((slot, True, None))
 
     # ---- queues -----------------------------------------------------------------------------
 
@@ -440,7 +552,7 @@ class SQLiteStore(Store):
         self, rid: bytes, mid: bytes, ts: int, body: bytes, quota: int
     ) -> asyncio.Future[StoredMessage]:
         """See `Store.add_message` (applied in bulk by the writer thread)."""
-        return self._submit(_AddMessage(rid, mid, ts, body, quota))  # type: ignore[arg-type]
+        return self._submit(AddMessage(rid, mid, ts, body, quota))  # type: ignore[arg-type]
 
     def pending(
         self, rid: bytes, limit: int, after: int = 0
@@ -459,7 +571,19 @@ class SQLiteStore(Store):
 
     def delete_message(self, rid: bytes, mid: bytes) -> asyncio.Future[None]:
         """See `Store.delete_message` (applied in bulk by the writer thread)."""
-        return self._submit(_DeleteMessage(rid, mid))  # type: ignore[arg-type]
+        return self._submit(DeleteMessage(rid, mid))  # type: ignore[arg-type]
+
+    def submit_messages(
+        self, ops: Sequence[MessageOp], done: Callable[[list[MessageResult]], None]
+    ) -> None:
+        """See `Store.submit_messages`: one queue entry and one callback for the whole batch.
+
+        Raises:
+            StoreError: the store is closed.
+        """
+        if self._closed or self._loop is None:
+            raise StoreError("the store is closed")
+        self._ops.put((_Hot(ops, done), None))
 
     def expire(self, before: int) -> asyncio.Future[int]:
         """See `Store.expire`."""
@@ -578,11 +702,39 @@ def _publication(c: sqlite3.Connection, pid: bytes) -> PublicationRecord | None:
     return None if row is None else PublicationRecord(*row)
 
 
-def _resolve(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
-    for fut, ok, value in results:
-        if fut.done():
+def _insert_sql(n: int) -> str:
+    sql = _INSERTS.get(n)
+    if sql is None:
+        sql = "INSERT INTO messages (seq, rid, mid, ts, body) VALUES " + ",".join(  # noqa: S608
+            ["(?,?,?,?,?)"] * n
+        )
+        if n <= 64:
+            _INSERTS[n] = sql
+    return sql
+
+
+_INSERTS: dict[int, str] = {}
+
+
+def _resolve(results: list[tuple[Any, bool, Any]]) -> None:
+    hots: list[_Hot] = []
+    for slot, ok, value in results:
+        if type(slot) is tuple:
+            hot, i = slot
+            hot.results[i] = value
+            continue
+        if type(slot) is list:
+            hots = slot
+            continue
+        if slot.done():
             continue
         if ok:
-            fut.set_result(value)
+            slot.set_result(value)
         else:
-            fut.set_exception(value)
+            slot.set_exception(value)
+    for hot in hots:
+        try:
+            hot.done(hot.results)
+        except Exception:
+            log.error("a store batch callback failed")
+            log.debug("store batch callback failure", exc_info=True)

@@ -19,8 +19,9 @@ from relay.exceptions import (
     QuotaExceeded,
     StoreError,
 )
-from relay.mailbox import PublicationRecord, QueueRecord
+from relay.mailbox import PublicationRecord, QueueRecord, StoredMessage
 from relay.store import Store
+from relay.store.base import AddMessage, DeleteMessage, MessageOp, MessageResult
 
 
 def new_queue() -> QueueRecord:
@@ -100,6 +101,84 @@ class StoreSuite:
         results = await asyncio.gather(*futs, return_exceptions=True)
         assert sum(1 for r in results if not isinstance(r, BaseException)) == 7
         assert all(isinstance(r, QuotaExceeded) for r in results if isinstance(r, BaseException))
+
+    async def _batch(self, store: Store, ops: list[MessageOp]) -> list[MessageResult]:
+        fut: asyncio.Future[list[MessageResult]] = asyncio.get_running_loop().create_future()
+        store.submit_messages(ops, fut.set_result)
+        return await asyncio.wait_for(fut, 10)
+
+    async def test_submit_messages_adds_in_order_with_refusals(self, store: Store) -> None:
+        """A batch of adds stores in order; a full or missing queue fails only its own op."""
+        q = new_queue()
+        await store.create_queue(q)
+        mids = [os.urandom(16) for _ in range(4)]
+        missing = AddMessage(os.urandom(16), os.urandom(16), 1, b"z", 10)
+        ops: list[MessageOp] = [AddMessage(q.rid, m, 1, b"%d" % i, 3) for i, m in enumerate(mids)]
+        ops.insert(1, missing)
+        results = await self._batch(store, ops)
+        assert isinstance(results[1], NoQueue)
+        assert isinstance(results[4], QuotaExceeded)
+        stored = [r for r in results if isinstance(r, StoredMessage)]
+        assert [m.mid for m in stored] == mids[:3]
+        assert await store.pending(q.rid, 10) == stored
+
+    async def test_submit_messages_deletes_by_seq_and_by_mid(self, store: Store) -> None:
+        """Deletes with or without seq remove their message; unknown or repeated is NO_MSG."""
+        q, other = new_queue(), new_queue()
+        await store.create_queue(q)
+        await store.create_queue(other)
+        added = await self._batch(
+            store, [AddMessage(q.rid, os.urandom(16), 1, b"x", 10) for _ in range(4)]
+        )
+        m = [r for r in added if isinstance(r, StoredMessage)]
+        assert len(m) == 4
+        results = await self._batch(
+            store,
+            [
+                DeleteMessage(q.rid, m[0].mid, m[0].seq),
+                DeleteMessage(q.rid, m[1].mid),
+                DeleteMessage(q.rid, m[1].mid),  # repeated in the batch
+                DeleteMessage(other.rid, m[2].mid),  # another queue's message
+                DeleteMessage(q.rid, os.urandom(16)),
+            ],
+        )
+        assert results[:2] == [None, None]
+        assert all(isinstance(r, NoMessage) for r in results[2:])
+        assert await store.pending(q.rid, 10) == m[2:]
+        again = await self._batch(store, [DeleteMessage(q.rid, m[0].mid, m[0].seq)])
+        assert isinstance(again[0], NoMessage)
+
+    async def test_submit_messages_failed_delete_leaves_the_rest_once(self, store: Store) -> None:
+        """A NO_MSG delete in a batch does not lose or repeat the batch's other effects."""
+        q = new_queue()
+        await store.create_queue(q)
+        first = await store.add_message(q.rid, os.urandom(16), 1, b"a", 10)
+        mid = os.urandom(16)
+        results = await self._batch(
+            store,
+            [
+                AddMessage(q.rid, mid, 1, b"b", 10),
+                DeleteMessage(q.rid, os.urandom(16), first.seq + 1000),
+                DeleteMessage(q.rid, first.mid, first.seq),
+            ],
+        )
+        assert isinstance(results[0], StoredMessage)
+        assert isinstance(results[1], NoMessage)
+        assert results[2] is None
+        assert [m.mid for m in await store.pending(q.rid, 10)] == [mid]
+        assert (await store.stats()).messages == 1
+
+    async def test_submit_messages_frees_quota_first(self, store: Store) -> None:
+        """In one batch, deletes free room for adds to the same full queue."""
+        q = new_queue()
+        await store.create_queue(q)
+        first = await store.add_message(q.rid, os.urandom(16), 1, b"x", 1)
+        results = await self._batch(
+            store,
+            [AddMessage(q.rid, os.urandom(16), 1, b"y", 1), DeleteMessage(q.rid, first.mid)],
+        )
+        assert isinstance(results[0], StoredMessage)
+        assert results[1] is None
 
     async def test_add_to_missing_queue(self, store: Store) -> None:
         """add_message to an unknown queue is NO_QUEUE."""

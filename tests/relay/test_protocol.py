@@ -13,6 +13,7 @@ from relay.protocol import (
     ID_LEN,
     SIGN_DOMAIN,
     Ack,
+    Acks,
     BadCommand,
     CodecLimits,
     Command,
@@ -207,6 +208,39 @@ def test_signed_bytes_are_pinned() -> None:
     )
     assert signed_bytes(challenge, cmd) == expected
     assert signed_bytes(challenge, cmd).startswith(SIGN_DOMAIN)
+
+
+def test_acks_signed_bytes_are_pinned() -> None:
+    """ACKS signs [v, "ACKS", corr, rid, [mid, ...]] like every command."""
+    challenge = bytes(range(32))
+    cmd = Acks(7, b"r" * 16, (b"m" * 16, b"n" * 16), sig=b"s" * 64)
+    expected = (
+        b"securechat-relay/v1/command\x00"
+        + challenge
+        + b"\x95\x01\xa4ACKS\x07\xc4\x10"
+        + b"r" * 16
+        + b"\x92\xc4\x10"
+        + b"m" * 16
+        + b"\xc4\x10"
+        + b"n" * 16
+    )
+    assert signed_bytes(challenge, cmd) == expected
+
+
+def test_acks_round_trip_and_limits() -> None:
+    """ACKS decodes back to itself; empty, malformed or too many mids are refused."""
+    lim = CodecLimits(max_batch=4)
+    cmd = Acks(3, b"r" * 16, (b"a" * 16, b"b" * 16))
+    assert decode_client_frame(encode_client_frame([cmd]), lim)[1] == [cmd]
+
+    def one(mids: object) -> object:
+        frame = {"v": 1, "b": [{"op": "ACKS", "corr": 9, "rid": b"r" * 16, "mids": mids}]}
+        return decode_client_frame(msgpack.packb(frame), lim)[1][0]
+
+    assert one([]) == BadCommand(9, ErrorCode.SYNTAX)
+    assert one([b"short"]) == BadCommand(9, ErrorCode.SYNTAX)
+    assert one(b"m" * 16) == BadCommand(9, ErrorCode.SYNTAX)
+    assert one([b"m" * 16] * 5) == BadCommand(9, ErrorCode.SIZE)
 
 
 def test_signature_binds_challenge_key_and_fields() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 import aiohttp
 import msgpack
@@ -26,6 +26,7 @@ from relay.exceptions import (
 from relay.protocol import (
     ID_LEN,
     Ack,
+    Acks,
     Del,
     End,
     Err,
@@ -40,6 +41,7 @@ from relay.protocol import (
     sign_command,
 )
 from relay.server import RelayServer
+from relay.store.base import MessageOp, MessageResult
 from tests.relay.conftest import RawConn, StartRelay, wait_until, ws_url
 
 Connect = Callable[[], Awaitable[RelayClient]]
@@ -145,6 +147,36 @@ async def test_new_sub_ends_previous_subscription(connect: Connect) -> None:
     assert (await next_msg(b)).body == b"to b"
     await a.ping()
     assert a._pushes.empty()
+
+
+async def test_acks_deletes_several_messages_with_one_reply(
+    relay: RelayServer, connect: Connect
+) -> None:
+    """ACKS deletes several messages at once; an unknown mid is NO_MSG, the others still go."""
+    c = await connect()
+    key, rid, sid = await new_queue(c)
+    assert c.limits["max_acks"] == relay.config.max_batch
+    for i in range(4):
+        await c.send(sid, b"%d" % i)
+    await c.subscribe(rid, key)
+    msgs = [await next_msg(c) for _ in range(4)]
+    corr = c.next_corr()
+    assert await c.request(c.sign(Acks(corr, rid, (msgs[0].mid, msgs[1].mid)), key, rid)) == Ok(
+        corr
+    )
+    with pytest.raises(CommandFailed) as err:
+        await c.request(c.sign(Acks(c.next_corr(), rid, (msgs[2].mid, os.urandom(16))), key, rid))
+    assert err.value.code == ErrorCode.NO_MSG
+    assert (await relay.store.stats()).messages == 1
+    other = await connect()  # has not proved the recipient key: needs a signature
+    with pytest.raises(CommandFailed) as err:
+        await other.request(Acks(other.next_corr(), rid, (msgs[3].mid,)))
+    assert err.value.code == ErrorCode.AUTH
+    await other.request(other.sign(Acks(other.next_corr(), rid, (msgs[3].mid,)), key, rid))
+    assert (await relay.store.stats()).messages == 0
+    with pytest.raises(CommandFailed) as err:
+        await c.request(Acks(c.next_corr(), os.urandom(16), (msgs[3].mid,)))
+    assert err.value.code == ErrorCode.NO_QUEUE
 
 
 async def test_unacked_message_redelivered_to_next_subscriber(connect: Connect) -> None:
@@ -414,22 +446,21 @@ async def test_internal_error_when_store_fails(relay: RelayServer, connect: Conn
     """A store failure answers INTERNAL to that command; the connection and relay go on."""
     c = await connect()
     _, _, sid = await new_queue(c)
-    original = relay.store.add_message
+    original = relay.store.submit_messages
 
-    def broken(*args: object, **kwargs: object) -> asyncio.Future[None]:
+    def broken(ops: Sequence[MessageOp], done: Callable[[list[MessageResult]], None]) -> None:
         from relay.exceptions import StoreError
 
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        fut.set_exception(StoreError("disk on fire"))
-        return fut
+        results: list[MessageResult] = [StoreError("disk on fire") for _ in ops]
+        asyncio.get_running_loop().call_soon(done, results)
 
-    relay.store.add_message = broken  # type: ignore[assignment,method-assign]
+    relay.store.submit_messages = broken  # type: ignore[method-assign]
     try:
         with pytest.raises(CommandFailed) as err:
             await c.send(sid, b"x")
         assert err.value.code == ErrorCode.INTERNAL
     finally:
-        relay.store.add_message = original  # type: ignore[method-assign]
+        relay.store.submit_messages = original  # type: ignore[method-assign]
     await c.send(sid, b"y")
 
 

@@ -14,6 +14,7 @@ import pytest
 from relay.exceptions import StoreError
 from relay.store import SQLiteStore, read_stats
 from relay.store.sqlite import DB_NAME, schema_files
+from tests.relay.conftest import wait_until
 from tests.relay.store_suite import StoreSuite, new_queue
 
 
@@ -44,6 +45,34 @@ async def test_state_survives_reopen(tmp_path: Path) -> None:
         assert await s2.pending(q.rid, 10) == [m]
     finally:
         await s2.close()
+
+
+async def test_wal_is_checkpointed_in_the_background(store: SQLiteStore) -> None:
+    """Commits do not checkpoint; the checkpoint thread copies the WAL into the database."""
+    q = new_queue()
+    await store.create_queue(q)
+    await asyncio.gather(
+        *(store.add_message(q.rid, os.urandom(16), 1, b"x" * 512, 1000) for _ in range(200))
+    )
+    assert store._conn is not None
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    await wait_until(lambda: store.checkpointed_frames > 0)
+
+
+async def test_wal_is_started_over_under_steady_writes(store: SQLiteStore) -> None:
+    """Past `wal_restart_frames` the checkpoint thread restarts the WAL; nothing is lost."""
+    store.wal_restart_frames = 20
+    q = new_queue()
+    await store.create_queue(q)
+    n = 0
+    async with asyncio.timeout(20):
+        while store.wal_restarts == 0:
+            await asyncio.gather(
+                *(store.add_message(q.rid, os.urandom(16), 1, b"x" * 4096, 10**6) for _ in range(5))
+            )
+            n += 5
+            await asyncio.sleep(0.01)
+    assert (await store.stats()).messages == n
 
 
 async def test_group_commit_batches_concurrent_sends(store: SQLiteStore) -> None:
@@ -97,6 +126,35 @@ async def test_upgrade_from_each_version(tmp_path: Path) -> None:
         q = new_queue()
         await s.create_queue(q)
         assert await s.queue_by_rid(q.rid) == q
+        await s.close()
+
+
+async def test_upgrade_to_2_keeps_messages_and_acks_work(tmp_path: Path) -> None:
+    """Schema 2 drops the mid index; a v1 database keeps its messages, acked by (rid, mid)."""
+    d = tmp_path / "v1"
+    d.mkdir()
+    conn = sqlite3.connect(d / DB_NAME)
+    conn.executescript(schema_files()[0][1])
+    conn.execute("PRAGMA user_version = 1")
+    q = new_queue()
+    mids = [os.urandom(16), os.urandom(16)]
+    conn.execute("INSERT INTO queues VALUES (?, ?, ?, ?, ?)", (q.rid, q.sid, q.rkey, None, 0))
+    for i, mid in enumerate(mids):
+        conn.execute("INSERT INTO messages VALUES (?, ?, ?, ?, ?)", (i + 1, q.rid, mid, 5, b"b"))
+    conn.commit()
+    conn.close()
+    s = SQLiteStore(d)
+    await s.open()
+    try:
+        assert [m.mid for m in await s.pending(q.rid, 10)] == mids
+        await s.delete_message(q.rid, mids[0])
+        assert [m.mid for m in await s.pending(q.rid, 10)] == mids[1:]
+        check = sqlite3.connect(d / DB_NAME)
+        names = {r[0] for r in check.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        check.close()
+        assert "messages_by_mid" not in names
+        assert "messages_by_queue" in names
+    finally:
         await s.close()
 
 
