@@ -47,8 +47,12 @@ unit: venv
 relay-alone:
 	@bash scripts/relay_alone.sh $(PYTHON)
 
+## bench: every benchmark, each beside its baseline (a few minutes; the figures go to stdout)
 bench: venv
 	$(PY) bench/crypto.py
+	$(PY) bench/client.py --quick
+	$(PY) bench/relay.py --quick
+	$(PY) bench/ui.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
