@@ -7,14 +7,59 @@ server in-process: they talk to it over a socket like the app does).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ROOT", "RelayProcess"]
+__all__ = ["ROOT", "RelayProcess", "running_relay", "serve_command"]
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def serve_command(data_dir: Path, port_file: Path, port: str = "0", *extra: str) -> list[str]:
+    """The argv of `securechat-relay serve` on loopback, writing its port to `port_file`."""
+    return [
+        sys.executable,
+        "-m",
+        "relay.cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--data-dir",
+        str(data_dir),
+        "--port-file",
+        str(port_file),
+        *extra,
+    ]
+
+
+@contextlib.contextmanager
+def running_relay(data_dir: Path, timeout: float = 30.0) -> Iterator[str]:
+    """A relay process for synchronous tests (the Qt ones); yields its `ws://` URL."""
+    port_file = data_dir.parent / f"{data_dir.name}.port"
+    log_path = data_dir.parent / f"{data_dir.name}.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            serve_command(data_dir, port_file), env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while not (port_file.exists() and port_file.read_text().strip()):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"relay did not start: {log_path.read_text()}")
+                time.sleep(0.02)
+            yield f"ws://127.0.0.1:{int(port_file.read_text())}/ws"
+        finally:
+            proc.kill()
+            proc.wait()
 
 
 class RelayProcess:
@@ -43,19 +88,7 @@ class RelayProcess:
         env = {**os.environ, "PYTHONPATH": str(ROOT), **self.env}
         port = str(self.port) if same_port and self.port else "0"
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "relay.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            port,
-            "--data-dir",
-            str(self.data_dir),
-            "--port-file",
-            str(self.port_file),
-            *self.extra,
+            *serve_command(self.data_dir, self.port_file, port, *self.extra),
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=self._log,

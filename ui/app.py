@@ -3,8 +3,8 @@
 Start-up (`main`): `os.umask(0o077)` first, then logging (no secrets; DEBUG only with
 `SECURECHAT_DEBUG=1`), an excepthook that logs generically, then the `QApplication`, style,
 translations and the welcome window. The service is given as a factory
-(`Callable[[], ServiceAPI]`), so tests and the demo pass their own; `main()` imports
-`securechat.service.Service` lazily and shows a clear dialog when it is not there yet.
+(`Callable[[], ServiceAPI]`), so tests and the demo pass their own; `main()` passes
+`securechat.service.Service`, imported after the umask and logging are in place.
 
 Keys (application-wide): F1 opens "Get help now"; Ctrl+Shift+Q, or Esc pressed twice, is the
 quick exit.
@@ -27,14 +27,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLocale, QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
-from securechat.api import Role, ServiceAPI, SettingsView
+from securechat.api import Role, SettingsView
 from ui.bridge import Bridge, ServiceFactory
 from ui.common.guard import ActivityGuard
 from ui.common.notify import Notifier, app_icon
@@ -288,16 +287,6 @@ class SecureChatApp(QObject):
         self.bridge.shutdown()
 
 
-def _service_factory() -> ServiceFactory | None:
-    """The real core, imported lazily; None while it is not there yet."""
-    try:
-        from securechat.service import Service  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    factory: Callable[[], ServiceAPI] = Service
-    return factory
-
-
 def main(argv: list[str] | None = None) -> int:
     """The `securechat` command."""
     os.umask(0o077)
@@ -307,17 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("SecureChat")
     app.setWindowIcon(app_icon())
     apply_style(app)
-    factory = _service_factory()
-    if factory is None:
-        box = QMessageBox(
-            QMessageBox.Icon.Information,
-            "SecureChat",
-            "The SecureChat core is not installed in this build yet, so the app cannot start.\n"
-            "Inti SecureChat belum terpasang pada versi ini, jadi aplikasi belum dapat dibuka.",
-        )
-        box.exec()
-        return 1
-    controller = SecureChatApp(app, factory)
+    from securechat.service import Service  # after the umask and logging are in place
+
+    controller = SecureChatApp(app, Service)
     controller.show()
     return app.exec()
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from tests.ui.fake_service import FakeService
-from ui.demo import DemoNotWired, DemoSession, start_backend
+from ui.demo import DemoSession
 
 
 def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
@@ -34,9 +31,3 @@ def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
             w.hide()
         qapp.removeEventFilter(app.guard)
     session.shutdown()
-
-
-def test_backend_not_wired_yet(tmp_path: Path) -> None:
-    """Until the core and relay are wired in, start_backend says so clearly."""
-    with pytest.raises(DemoNotWired), start_backend(tmp_path):
-        pass

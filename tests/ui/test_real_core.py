@@ -1,0 +1,122 @@
+"""The desktop app on the real core: two windows, two `Service`s, one real relay process.
+
+Nothing here is faked: the services are `securechat.service.Service` with SQLCipher profiles in
+a temporary directory, and the relay is `securechat-relay serve` on a free loopback port. Only
+Argon2id runs at its minimum cost, and keyring's `fail` backend keeps the system keyring out.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keyring
+import keyring.backends.fail
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
+from securechat.api import ServiceAPI
+from securechat.service import Service
+from tests.relay_process import running_relay
+from ui.app import SecureChatApp
+from ui.bridge import ServiceFactory
+from ui.chat.window import MainWindow
+from ui.demo import DemoSession, build_backend
+
+TIMEOUT = 30_000  # ms; a shared 2-core machine can be slow
+
+
+@pytest.fixture(autouse=True)
+def no_system_keyring() -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    return
+
+
+def _factory(home: Path) -> ServiceFactory:
+    kdf = KdfParams.generate(MIN_OPSLIMIT, MIN_MEMLIMIT)
+    return lambda: Service(home, kdf=kdf)
+
+
+def _texts(window: MainWindow) -> list[str]:
+    model = window.chat.model
+    if model is None:
+        return []
+    return [model.message(r).text for r in range(model.rowCount())]
+
+
+def _close(qapp: QApplication, session: DemoSession) -> None:
+    apps: tuple[SecureChatApp, ...] = (session.counselor, session.client)
+    for app in apps:
+        for w in app.windows():
+            w.hide()
+        qapp.removeEventFilter(app.guard)
+    session.shutdown()
+
+
+def _consent_and_send(qtbot: QtBot, window: MainWindow, first: str) -> None:
+    page = window.consent_page
+    assert not page.send_button.isEnabled()
+    page.understood.setChecked(True)
+    page.accept_button.click()
+    page.input.setPlainText(first)
+    page.send_button.click()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.chat, timeout=TIMEOUT)
+
+
+def test_message_crosses_a_real_relay_between_two_windows(
+    qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> None:
+    """Consent in the client's window, the first words and a reply cross a real relay process."""
+    with running_relay(tmp_path / "relay") as url:
+        session = DemoSession(
+            qapp, url, _factory(tmp_path / "counselor"), _factory(tmp_path / "client")
+        )
+        try:
+            with qtbot.waitSignal(session.invite_ready, timeout=TIMEOUT):
+                session.start()
+            client, counselor = session.client.main_window, session.counselor.main_window
+            assert client is not None
+            assert counselor is not None
+            assert client.stack.currentWidget() is client.consent_page
+
+            _consent_and_send(qtbot, client, "Halo, saya butuh teman bicara")
+
+            qtbot.waitUntil(lambda: counselor.conversations.rowCount() == 1, timeout=TIMEOUT)
+            counselor.conversation_list.setCurrentIndex(counselor.conversations.index(0, 0))
+            counselor.on_conversation_chosen(counselor.conversations.index(0, 0))
+            qtbot.waitUntil(
+                lambda: "Halo, saya butuh teman bicara" in _texts(counselor), timeout=TIMEOUT
+            )
+
+            counselor.chat.input.setPlainText("Terima kasih sudah menulis. Sejak kapan?")
+            counselor.chat.send_button.click()
+            qtbot.waitUntil(
+                lambda: "Terima kasih sudah menulis. Sejak kapan?" in _texts(client),
+                timeout=TIMEOUT,
+            )
+        finally:
+            _close(qapp, session)
+
+
+def test_demo_backend_runs_the_real_core(qtbot: QtBot, qapp: QApplication, tmp_path: Path) -> None:
+    """`make demo`'s backend: an embedded relay and two real services reach the disclosure."""
+    backend = build_backend(tmp_path)
+    try:
+        assert backend.relay_url.startswith("ws://127.0.0.1:")
+        service: ServiceAPI = backend.counselor()
+        assert isinstance(service, Service)
+        session = DemoSession(qapp, backend.relay_url, backend.counselor, backend.client)
+        try:
+            with qtbot.waitSignal(session.invite_ready, timeout=TIMEOUT):
+                session.start()
+            window = session.client.main_window
+            assert window is not None
+            assert window.stack.currentWidget() is window.consent_page
+            assert "Rina" in window.consent_page.name_value.text()
+        finally:
+            _close(qapp, session)
+    finally:
+        backend.stop()
+    assert (tmp_path / "counselor" / "profiles").is_dir()
+    assert (tmp_path / "client" / "profiles").is_dir()
