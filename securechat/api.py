@@ -28,6 +28,7 @@ __all__ = [
     "ConsentWithdrawn",
     "ConversationStarted",
     "ConversationView",
+    "CounselorProfileView",
     "DeliveryChanged",
     "DeliveryState",
     "DirectoryEntry",
@@ -91,6 +92,20 @@ class DisclosureView:
     language: str  # "en" or "id"
     text: str  # untrusted when it came from a relay: show as plain text only
     sha256: str  # hex digest of the canonical disclosure document
+
+
+@dataclass(frozen=True)
+class CounselorProfileView:
+    """What a counselor publishes about themselves (shown with the disclosure)."""
+
+    name: str
+    credentials: str
+    specializations: tuple[str, ...]
+    languages: tuple[str, ...]
+    service_hours: str
+    time_zone: str
+    response_time_hours: int
+    records_retention_years: int  # how long the counselor keeps records (their code of ethics)
 
 
 @dataclass(frozen=True)
@@ -255,6 +270,13 @@ class ServiceAPI(Protocol):
 
     async def disclosures(self) -> Sequence[DisclosureView]: ...
     async def edit_disclosure(self, language: str, text: str) -> DisclosureView: ...
+    async def counselor_profile(self) -> CounselorProfileView: ...
+    async def update_counselor_profile(
+        self, profile: CounselorProfileView, *, regenerate_disclosure: bool = False
+    ) -> CounselorProfileView:
+        """Store the public profile; with `regenerate_disclosure`, re-render the default
+        disclosure from it (a new version: clients are asked to consent again). Republishes
+        when already published."""
 
     # client
     async def directory(self, relay_url: str) -> Sequence[DirectoryEntry]: ...

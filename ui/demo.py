@@ -5,9 +5,9 @@ profile, publish the counselor, and open the invite in the client's window, so a
 disclosure → consent → chat within a minute.
 
 The window orchestration (`DemoSession`) takes two service factories and a relay URL, so it
-runs against any `ServiceAPI`; tests drive it with the in-memory fake. The one piece that
-needs the real core and relay is `start_backend()` below: it is marked for the engineer who
-wires in `securechat.service.Service` and the relay.
+runs against any `ServiceAPI`. `start_backend()` supplies the real ones: a relay on its own
+thread (`relay.embedded.EmbeddedRelay`) and two `securechat.service.Service`s, each with a
+home of its own.
 
 Invariants: everything the demo creates lives in one temporary directory, removed on exit;
 the demo passphrases are demo-only and never used outside it.
@@ -23,23 +23,34 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import keyring
+import keyring.backends.fail
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from securechat.api import ProfileView, Role, ServiceAPI
+from relay.embedded import EmbeddedRelay
+from relay.exceptions import RelayError
+from securechat.api import CounselorProfileView, ProfileView, Role, ServiceAPI
+from securechat.service import Service
 from ui.app import SecureChatApp, configure_logging
 from ui.bridge import ServiceFactory
 from ui.common.style import apply_style
 
-__all__ = ["Backend", "DemoNotWired", "DemoSession", "build_backend", "main", "start_backend"]
+__all__ = ["Backend", "DemoSession", "build_backend", "main", "start_backend"]
 
 log = logging.getLogger(__name__)
 
 DEMO_PASSPHRASE = "demo only: not a real passphrase"  # noqa: S105 (demo profiles only)
-
-
-class DemoNotWired(RuntimeError):
-    """The real core or relay is not plugged into the demo yet."""
+DEMO_COUNSELOR = CounselorProfileView(
+    name="Rina Wulandari (demo)",
+    credentials="M.Psi., psikolog klinis / clinical psychologist (demo profile)",
+    specializations=("stres / stress", "kuliah / studies", "keluarga / family", "duka / grief"),
+    languages=("Bahasa Indonesia", "English"),
+    service_hours="Senin-Jumat / Monday-Friday 09.00-17.00",
+    time_zone="Asia/Jakarta (WIB, UTC+7)",
+    response_time_hours=24,
+    records_retention_years=5,
+)
 
 
 @dataclass(frozen=True)
@@ -51,22 +62,25 @@ class Backend:
 
 
 def build_backend(workdir: Path) -> Backend:
-    """Start an embedded relay on 127.0.0.1 (port 0) and build the two services.
+    """Start an embedded relay on 127.0.0.1 (a free port) and make the two services' factories.
 
-    NEXT ENGINEER — wire the real pieces in here, and only here:
-      1. start the relay in-process on 127.0.0.1, port 0, data under `workdir / "relay"`
-         (the relay server on its own asyncio loop/thread), and read back its
-         `ws://127.0.0.1:<port>` URL;
-      2. return factories that build `securechat.service.Service` with data directories
-         `workdir / "counselor"` and `workdir / "client"` (and a non-system keyring);
-      3. stop the relay in `Backend.stop`.
-    Until then this raises `DemoNotWired`, and `main()` says so in a dialog.
+    The relay keeps its data under `workdir / "relay"`; the counselor's and the client's
+    profiles live in `workdir / "counselor"` and `workdir / "client"`. The system keyring is
+    never touched: the demo installs keyring's `fail` backend, so "remember on this device"
+    says plainly that it is not available (a demo profile is deleted on exit anyway).
+
+    Raises:
+        relay.exceptions.StoreError, OSError, TimeoutError: the relay could not start.
     """
-    try:
-        from securechat.service import Service  # type: ignore[import-not-found,unused-ignore] # noqa: F401
-    except ImportError as exc:
-        raise DemoNotWired("securechat.service is not available yet") from exc
-    raise DemoNotWired("the embedded relay is not wired into the demo yet")
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    relay = EmbeddedRelay(workdir / "relay")
+    url = relay.start()
+
+    def factory(name: str) -> ServiceFactory:
+        home = workdir / name
+        return lambda: Service(home)
+
+    return Backend(url, factory("counselor"), factory("client"), relay.stop)
 
 
 @contextlib.contextmanager
@@ -110,14 +124,20 @@ class DemoSession(QObject):
     def start(self) -> None:
         self.counselor.show()
         self.client.show()
-        self._create(self.counselor, "Rina (demo counselor)", Role.COUNSELOR)
+        self._create(self.counselor, DEMO_COUNSELOR.name, Role.COUNSELOR)
 
     def _create(self, app: SecureChatApp, name: str, role: Role) -> None:
+        language = app.translations.language
+
         async def create(service: ServiceAPI) -> ProfileView:
             view = await service.create_profile(name, role, DEMO_PASSPHRASE)
             await service.unlock(view.name, DEMO_PASSPHRASE, False)
             settings = await service.settings()
-            await service.update_settings(replace(settings, relay_url=self.relay_url))
+            await service.update_settings(
+                replace(settings, relay_url=self.relay_url, language=language)
+            )
+            if role is Role.COUNSELOR:
+                await service.update_counselor_profile(DEMO_COUNSELOR, regenerate_disclosure=True)
             return view
 
         def created(view: ProfileView) -> None:
@@ -145,12 +165,18 @@ class DemoSession(QObject):
             self.failed.emit("client window")
             return
         if counselor is not None:
-            counselor.resize(900, 720)
-            counselor.move(0, 0)
-            window.resize(900, 720)
-            window.move(counselor.frameGeometry().right() + 8, 0)
+            self._tile(counselor, window)
         window.invite_page.invite_opened.connect(lambda _id: self.invite_ready.emit())
         window.invite_page.open_invite(self.invite)
+
+    @staticmethod
+    def _tile(left: QWidget, right: QWidget) -> None:
+        """Counselor on the left, client on the right, overlapping only on a small screen."""
+        screen = left.screen().availableGeometry()
+        height = min(screen.height(), 820)
+        width = max(screen.width() // 2, 760)
+        left.setGeometry(screen.x(), screen.y(), width, height)
+        right.setGeometry(screen.right() - width + 1, screen.y(), width, height)
 
     def shutdown(self) -> None:
         self.counselor.shutdown()
@@ -169,13 +195,14 @@ def main() -> int:
                 code = qapp.exec()
                 session.shutdown()
                 return code
-        except DemoNotWired:
-            QMessageBox.information(
+        except (RelayError, OSError, TimeoutError):
+            log.debug("the embedded relay did not start", exc_info=True)
+            QMessageBox.critical(
                 None,
                 "SecureChat demo",
-                "The demo needs the SecureChat core and the embedded relay, which are not "
-                "wired in yet.\nDemo ini memerlukan inti SecureChat dan relay bawaan, yang "
-                "belum tersambung.",
+                "The demo could not start its local relay. Check that the temporary folder "
+                "is writable and try again.\nDemo tidak dapat menyalakan relay lokalnya. "
+                "Pastikan folder sementara dapat ditulisi, lalu coba lagi.",
             )
             return 1
 

@@ -1,6 +1,6 @@
 """Every message a user sees for an error, in one place, in English and (via Qt) Indonesian.
 
-Job: map an exception raised by the core (`securechat.errors.*`, still being written) to a
+Job: map an exception raised by the core (`securechat.errors.*`) to a
 fixed, calm message. Mapping is by class name, walking the exception's class hierarchy, so a
 subclass of a known error gets its parent's message, and anything unknown gets a generic one.
 
@@ -25,30 +25,71 @@ GENERIC: str = QT_TRANSLATE_NOOP("errors", "Something went wrong. Please try aga
 
 #: exception class name -> English source text of the message
 MESSAGES: dict[str, str] = {
+    # profiles
+    "ProfileError": QT_TRANSLATE_NOOP("errors", "This profile cannot be opened right now."),
     "WrongPassphrase": QT_TRANSLATE_NOOP(
         "errors", "That passphrase is not right. Please check it and try again."
     ),
-    "WeakPassphrase": QT_TRANSLATE_NOOP(
-        "errors", "Please choose a longer passphrase: at least 10 characters."
+    "InvalidProfileName": QT_TRANSLATE_NOOP(
+        "errors", "This name cannot be used for a profile. Please choose another one."
     ),
     "ProfileExists": QT_TRANSLATE_NOOP("errors", "A profile with this name already exists."),
     "ProfileNotFound": QT_TRANSLATE_NOOP("errors", "This profile could not be found."),
-    "NotUnlocked": QT_TRANSLATE_NOOP("errors", "Your profile is locked. Please unlock it first."),
+    "CorruptProfile": QT_TRANSLATE_NOOP(
+        "errors",
+        "This profile's files are damaged and cannot be opened. Please restore them from a backup.",
+    ),
+    "ProfileLocked": QT_TRANSLATE_NOOP("errors", "Your profile is locked. Please unlock it first."),
+    "NotRemembered": QT_TRANSLATE_NOOP(
+        "errors", "This profile is not remembered on this device. Please enter your passphrase."
+    ),
+    "UnsupportedSchema": QT_TRANSLATE_NOOP(
+        "errors",
+        "This profile was saved by a newer version of SecureChat. Please update the app to open it.",
+    ),
     "KeyringUnavailable": QT_TRANSLATE_NOOP(
         "errors",
         "This device has no safe place to remember your key. Please enter your passphrase each time.",
     ),
+    # input and records
+    "InvalidInput": QT_TRANSLATE_NOOP(
+        "errors", "Please check what you entered: something is missing, too long or out of range."
+    ),
     "InvalidInvite": QT_TRANSLATE_NOOP(
         "errors", "This invite link is not valid. Please ask your counselor for a new one."
     ),
-    "SignatureError": QT_TRANSLATE_NOOP(
+    "NotFound": QT_TRANSLATE_NOOP("errors", "That item no longer exists."),
+    "ExportError": QT_TRANSLATE_NOOP(
+        "errors", "The export could not be written. Please check the folder and the free space."
+    ),
+    "ExportUnreadable": QT_TRANSLATE_NOOP(
+        "errors", "This export cannot be opened: the passphrase is wrong or the file is damaged."
+    ),
+    "PlaintextExportRefused": QT_TRANSLATE_NOOP(
+        "errors",
+        "A plain-text export leaves notes unencrypted on disk, so it needs your explicit choice.",
+    ),
+    "StorageError": QT_TRANSLATE_NOOP(
+        "errors", "Your data could not be saved on this device. Please check the free space."
+    ),
+    # conversations
+    "ConversationError": QT_TRANSLATE_NOOP(
+        "errors", "This conversation cannot be used for that right now."
+    ),
+    "ConsentRequired": QT_TRANSLATE_NOOP(
+        "errors", "Please read and accept the disclosure before sending a message."
+    ),
+    "ConversationClosed": QT_TRANSLATE_NOOP("errors", "This conversation has ended."),
+    "IdentityKeyChanged": QT_TRANSLATE_NOOP(
+        "errors",
+        "The other person's safety number changed. Please confirm it before sending.",
+    ),
+    "InvalidPublication": QT_TRANSLATE_NOOP(
         "errors",
         "This counselor's profile could not be checked, so it was not opened. Please ask for a new invite.",
     ),
-    "IdentityMismatch": QT_TRANSLATE_NOOP(
-        "errors",
-        "The profile does not belong to the counselor in the invite, so it was not opened.",
-    ),
+    "DecryptionError": QT_TRANSLATE_NOOP("errors", "A message could not be opened."),
+    # the relay and the network
     "RelayUnavailable": QT_TRANSLATE_NOOP(
         "errors",
         "The server cannot be reached right now. Your messages are kept and will be sent later.",
@@ -59,21 +100,6 @@ MESSAGES: dict[str, str] = {
     "QuotaExceeded": QT_TRANSLATE_NOOP(
         "errors", "The other person's mailbox is full for now. Please try again later."
     ),
-    "ConsentNeeded": QT_TRANSLATE_NOOP(
-        "errors", "Please read and accept the disclosure before sending a message."
-    ),
-    "ConsentWithdrawnError": QT_TRANSLATE_NOOP(
-        "errors", "Consent for this conversation was withdrawn, so no more messages can be sent."
-    ),
-    "KeyChangeUnconfirmed": QT_TRANSLATE_NOOP(
-        "errors",
-        "The other person's safety number changed. Please confirm it before sending.",
-    ),
-    "DecryptionError": QT_TRANSLATE_NOOP("errors", "A message could not be opened."),
-    "StorageError": QT_TRANSLATE_NOOP(
-        "errors", "Your data could not be saved on this device. Please check the free space."
-    ),
-    "ConversationClosed": QT_TRANSLATE_NOOP("errors", "This conversation has ended."),
     "TimeoutError": QT_TRANSLATE_NOOP(
         "errors", "This is taking too long. Please check your connection and try again."
     ),

@@ -18,9 +18,9 @@ from crypto.envelope import (
     Text,
 )
 from relay.client import RelayClient
-from securechat import api
+from securechat import api, profiles
 from securechat.conversations import SendRequest, referral_text
-from securechat.disclosure import LANGUAGES, DisclosureBook
+from securechat.disclosure import LANGUAGES, CounselorProfile, DisclosureBook
 from securechat.errors import (
     InvalidInput,
     RelayUnavailable,
@@ -107,14 +107,57 @@ class Chat(ServiceBase):
     async def edit_disclosure(self, language: str, text: str) -> api.DisclosureView:
         """Replace one language's text (a new version); republish if already published."""
         profile = self._profile_or_raise()
-        engine = self._engine_or_raise()
         disclosure = DisclosureBook(profile.store).edit(language, text)
-        info = engine.intake()
+        await self._republish()
+        return _disclosure_view(language, disclosure.version, disclosure.texts[language])
+
+    @_guarded
+    async def counselor_profile(self) -> api.CounselorProfileView:
+        """The counselor's public profile (a default one from the display name if unset)."""
+        profile = self._counselor_or_raise()
+        stored = DisclosureBook(profile.store).get_profile()
+        return _profile_view(stored or CounselorProfile(name=profile.display_name))
+
+    @_guarded
+    async def update_counselor_profile(
+        self, view: api.CounselorProfileView, *, regenerate_disclosure: bool = False
+    ) -> api.CounselorProfileView:
+        """Store the public profile (and maybe a re-rendered disclosure); republish if published.
+
+        Raises:
+            InvalidInput: a field is empty, too long or out of range; or not a counselor.
+        """
+        profile = self._counselor_or_raise()
+        updated = CounselorProfile(
+            name=view.name.strip(),
+            credentials=view.credentials.strip(),
+            specializations=tuple(s.strip() for s in view.specializations if s.strip()),
+            languages=tuple(s.strip() for s in view.languages if s.strip()),
+            service_hours=view.service_hours.strip(),
+            time_zone=view.time_zone.strip(),
+            response_time_hours=view.response_time_hours,
+            records_retention_years=view.records_retention_years,
+        )
+        book = DisclosureBook(profile.store)
+        book.set_profile(updated)
+        if regenerate_disclosure:
+            book.regenerate_default()
+        await self._republish()
+        return _profile_view(updated)
+
+    def _counselor_or_raise(self) -> profiles.Profile:
+        profile = self._profile_or_raise()
+        if profile.role != "counselor":
+            raise InvalidInput("Only a counselor profile has a public profile.")
+        return profile
+
+    async def _republish(self) -> None:
+        """Publish again at the same address if this profile is published (best effort)."""
+        info = self._engine_or_raise().intake()
         if info is not None and info.pid is not None:
-            listed = profile.store.get_setting("publish.directory") == "1"
+            listed = self._profile_or_raise().store.get_setting("publish.directory") == "1"
             with contextlib.suppress(RelayUnavailable):
                 await self.publish(info.relay_url, directory=listed)
-        return _disclosure_view(language, disclosure.version, disclosure.texts[language])
 
     async def directory(self, relay_url: str) -> Sequence[api.DirectoryEntry]:
         """The relay's opt-in directory (unauthenticated summaries: verify safety numbers)."""
@@ -292,10 +335,7 @@ class Chat(ServiceBase):
         await self._provision()
         info = engine.intake()
         if info is not None and engine.upkeep_due():
-            listed = self._profile_or_raise().store.get_setting("publish.directory") == "1"
-            with contextlib.suppress(RelayUnavailable):
-                # rotate / refill prekeys, same address
-                await self.publish(info.relay_url, directory=listed)
+            await self._republish()  # rotate / refill prekeys, same address
         for url in sorted(engine.relay_urls()):
             link = self._link(url)
             link.kick()
@@ -306,3 +346,16 @@ class Chat(ServiceBase):
             for link in self._links.values():
                 link.kick()
                 await link.wait_idle(timeout)
+
+
+def _profile_view(profile: CounselorProfile) -> api.CounselorProfileView:
+    return api.CounselorProfileView(
+        name=profile.name,
+        credentials=profile.credentials,
+        specializations=profile.specializations,
+        languages=profile.languages,
+        service_hours=profile.service_hours,
+        time_zone=profile.time_zone,
+        response_time_hours=profile.response_time_hours,
+        records_retention_years=profile.records_retention_years,
+    )

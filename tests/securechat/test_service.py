@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from securechat import api
 from securechat.errors import (
     ConsentRequired,
+    InvalidInput,
     InvalidPublication,
     NotFound,
     ProfileLocked,
@@ -168,5 +170,52 @@ async def test_new_disclosure_requires_consent_again(tmp_path: Path, relay: Rela
         assert (await client.conversations())[0].consent_version == 2
     finally:
         await events.aclose()
+        await client.close()
+        await counselor.close()
+
+
+async def test_counselor_profile_is_published_and_can_rewrite_the_disclosure(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """An edited public profile reaches a client who opens the invite (republished at the same
+    address); re-rendering the disclosure makes a new version; bad values change nothing."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        invite = await counselor.publish(relay.url, directory=True)
+        first = await counselor.counselor_profile()
+        assert first.name == "Sari"
+        edited = dataclasses.replace(
+            first,
+            credentials="M.Psi., Psikolog",
+            specializations=("grief", " family ", ""),
+            response_time_hours=12,
+        )
+        saved = await counselor.update_counselor_profile(edited)
+        assert saved.specializations == ("grief", "family")
+        assert await counselor.counselor_profile() == saved
+        assert {d.version for d in await counselor.disclosures()} == {1}
+
+        view = await client.open_invite(invite)  # the same link shows the new profile
+        assert view.credentials == "M.Psi., Psikolog"
+        assert view.specializations == ("grief", "family")
+        (entry,) = await client.directory(relay.url)
+        assert entry.specializations == ("grief", "family")
+
+        await counselor.update_counselor_profile(saved, regenerate_disclosure=True)
+        texts = {d.language: d for d in await counselor.disclosures()}
+        assert texts["en"].version == 2
+        assert "M.Psi., Psikolog" in texts["en"].text
+
+        with pytest.raises(InvalidInput):
+            await counselor.update_counselor_profile(dataclasses.replace(saved, name="  "))
+        with pytest.raises(InvalidInput):
+            await counselor.update_counselor_profile(
+                dataclasses.replace(saved, response_time_hours=0)
+            )
+        assert await counselor.counselor_profile() == saved
+        with pytest.raises(InvalidInput):
+            await client.counselor_profile()
+    finally:
         await client.close()
         await counselor.close()

@@ -23,6 +23,7 @@ from securechat.api import (
     ConsentRequired,
     ConversationStarted,
     ConversationView,
+    CounselorProfileView,
     DeliveryChanged,
     DeliveryState,
     DirectoryEntry,
@@ -41,28 +42,14 @@ from securechat.api import (
     SessionSummary,
     SettingsView,
 )
+from securechat.errors import (
+    InvalidInput,
+    InvalidInvite,
+    ProfileExists,
+    WrongPassphrase,
+)
 
 __all__ = ["FakeService", "InvalidInvite", "ProfileExists", "WrongPassphrase"]
-
-
-class SecureChatError(Exception):
-    """Stand-in for `securechat.errors.SecureChatError`."""
-
-
-class WrongPassphrase(SecureChatError):
-    pass
-
-
-class InvalidInvite(SecureChatError):
-    pass
-
-
-class ProfileExists(SecureChatError):
-    pass
-
-
-class NotUnlocked(SecureChatError):
-    pass
 
 
 DISCLOSURE_EN = (
@@ -135,6 +122,16 @@ class FakeService:
             retention_days=0,
             remember_on_device=False,
             region="ID",
+        )
+        self.profile_view = CounselorProfileView(
+            name="Rina Wulandari, M.Psi.",
+            credentials="Licensed psychologist (HIMPSI), 8 years of practice",
+            specializations=("stress", "study"),
+            languages=("Bahasa Indonesia", "English"),
+            service_hours="Mon-Fri 09:00-17:00",
+            time_zone="Asia/Jakarta (WIB, UTC+7)",
+            response_time_hours=24,
+            records_retention_years=5,
         )
         self.convs: dict[str, ConversationView] = {}
         self.msgs: dict[str, list[MessageView]] = {}
@@ -300,6 +297,19 @@ class FakeService:
 
     async def edit_disclosure(self, language: str, text: str) -> DisclosureView:
         return DisclosureView(2, language, text, "22" * 32)
+
+    async def counselor_profile(self) -> CounselorProfileView:
+        self._rec("counselor_profile")
+        return self.profile_view
+
+    async def update_counselor_profile(
+        self, profile: CounselorProfileView, *, regenerate_disclosure: bool = False
+    ) -> CounselorProfileView:
+        self._rec("update_counselor_profile", profile, regenerate_disclosure)
+        if not profile.name.strip():
+            raise InvalidInput
+        self.profile_view = profile
+        return profile
 
     # --- client --------------------------------------------------------------------
 

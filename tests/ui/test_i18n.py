@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from tests.ui.conftest import unlock
 from tests.ui.fake_service import FakeService, WrongPassphrase
 from ui.app import SecureChatApp
-from ui.errors import MESSAGES, message_for
+from ui.errors import GENERIC, MESSAGES, message_for
 from ui.i18n import I18N_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,6 +58,17 @@ def test_every_error_has_an_indonesian_message(
         assert message_for(error) != source, name
     assert message_for(KeyError("secret text")) != message_for(WrongPassphrase())
     app.translations.set_language("en")
+
+
+def test_every_core_error_has_its_own_message() -> None:
+    """Each error class the core raises maps to a message of its own, never the generic one."""
+    import securechat.errors as core_errors
+
+    names = [n for n in core_errors.__all__ if n != "SecureChatError"]
+    assert len(names) > 20
+    for name in names:
+        assert message_for(getattr(core_errors, name)) != GENERIC, name
+    assert message_for(core_errors.SecureChatError) == GENERIC
 
 
 def test_catalogue_complete_and_qm_up_to_date(tmp_path: Path) -> None:

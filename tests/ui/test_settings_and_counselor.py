@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from securechat.api import MessageKind, Role, SessionSummary
+from securechat.errors import InvalidInput
 from tests.ui.conftest import unlock
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
@@ -153,6 +154,40 @@ def test_counselor_edits_disclosure(
         editor.save_button.click()
     assert blocker.args == ["id", 2]
     assert editor.version.text() == "Version 2"
+
+
+def test_counselor_edits_public_profile(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """ "My profile" loads the public profile, saves edited fields, and shows a refused save."""
+    from ui.consent.profile import CounselorProfileDialog
+
+    fake = FakeService(role=Role.COUNSELOR, messages=1)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    assert window.profile_button.isVisibleTo(window)
+    window.profile_button.click()
+    dialog = window.findChild(CounselorProfileDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.name_edit.text() == "Rina Wulandari, M.Psi.")
+    assert dialog.topics_edit.text() == "stress, study"
+    dialog.topics_edit.setText("grief,  family , ")
+    dialog.response_hours.setValue(12)
+    dialog.regenerate.setChecked(True)
+    with qtbot.waitSignal(dialog.profile_saved):
+        dialog.save_button.click()
+    ((view, regenerate),) = fake.called("update_counselor_profile")
+    assert view.specializations == ("grief", "family")
+    assert view.response_time_hours == 12
+    assert regenerate is True
+    assert not dialog.regenerate.isChecked()
+    dialog.name_edit.setText(" ")
+    assert not dialog.save_button.isEnabled()
+    dialog.on_failed(InvalidInput())
+    assert dialog.error.isVisibleTo(dialog)
+    assert "check what you entered" in dialog.error.text()
 
 
 def test_counselor_keyboard_shortcuts(

@@ -113,3 +113,23 @@ def test_nothing_secret_reaches_the_log(
         "relay.example",
     ):
         assert secret not in caplog.text
+
+
+def test_new_profile_keeps_the_language_it_was_created_in(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A profile created with the app in Indonesian opens in Indonesian, not the default."""
+    fake = FakeService(profiles=[])
+    assert fake.settings_view.language == "en"
+    app = make_app(fake)
+    welcome = app.welcome
+    qtbot.waitUntil(lambda: welcome.stack.currentWidget() is welcome.create_page)
+    app.set_language("id")
+    welcome.name_edit.setText("Dewi")
+    welcome.pass1.setText("a calm morning by the sea")
+    welcome.pass2.setText("a calm morning by the sea")
+    with qtbot.waitSignal(app.unlocked, timeout=5000):
+        welcome.create_button.click()
+    assert fake.settings_view.language == "id"
+    qtbot.waitUntil(lambda: app.main_window is not None and app.main_window.isVisible())
+    assert app.translations.language == "id"

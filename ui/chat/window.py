@@ -72,6 +72,7 @@ class MainWindow(AppWindow):
 
         side = QWidget()
         side.setObjectName("sidebar")
+        side.setMinimumWidth(200)  # names stay readable however narrow the window
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(12, 12, 12, 12)
         self.list_title = label("subtitle", wrap=False)
@@ -95,6 +96,10 @@ class MainWindow(AppWindow):
         self.disclosure_button.setObjectName("editDisclosureButton")
         self.disclosure_button.setVisible(role is Role.COUNSELOR)
         side_layout.addWidget(self.disclosure_button)
+        self.profile_button = QPushButton()
+        self.profile_button.setObjectName("editProfileButton")
+        self.profile_button.setVisible(role is Role.COUNSELOR)
+        side_layout.addWidget(self.profile_button)
         side_layout.addWidget(self.settings_button)
         side_layout.addWidget(self.lock_button)
         self.splitter.addWidget(side)
@@ -105,8 +110,9 @@ class MainWindow(AppWindow):
         self.empty_title = label("title")
         self.empty_text = label("muted")
         empty_layout.addStretch(1)
-        empty_layout.addWidget(self.empty_title, 0, Qt.AlignmentFlag.AlignHCenter)
-        empty_layout.addWidget(self.empty_text, 0, Qt.AlignmentFlag.AlignHCenter)
+        for text in (self.empty_title, self.empty_text):
+            text.setAlignment(Qt.AlignmentFlag.AlignHCenter)  # full width, so wrapping works
+            empty_layout.addWidget(text)
         empty_layout.addStretch(2)
         self.chat = ChatPanel(bridge)
         self.invite_page = InvitePage(bridge)
@@ -129,6 +135,7 @@ class MainWindow(AppWindow):
         self.new_button.clicked.connect(self.on_new_clicked)
         self.settings_button.clicked.connect(self.settings_requested)
         self.disclosure_button.clicked.connect(self.on_disclosure_clicked)
+        self.profile_button.clicked.connect(self.on_profile_clicked)
         self.notes.conversation_requested.connect(self.open_conversation)
         self.invite_page.invite_opened.connect(self.on_invite_opened)
         self.consent_page.consented.connect(self.on_consented)
@@ -316,6 +323,13 @@ class MainWindow(AppWindow):
         dialog.finished.connect(dialog.deleteLater)
         dialog.show()  # not modal: Quick exit stays clickable
 
+    def on_profile_clicked(self) -> None:
+        from ui.consent.profile import CounselorProfileDialog
+
+        dialog = CounselorProfileDialog(self._bridge, self)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.show()  # not modal: Quick exit stays clickable
+
     def on_safety_requested(self, conversation_id: str) -> None:
         peer = self.chat.conversation.peer_name if self.chat.conversation else ""
         dialog = SafetyNumberDialog(self._bridge, conversation_id, peer, self)
@@ -372,6 +386,7 @@ class MainWindow(AppWindow):
         )
         self.settings_button.setText(self.tr("Settings"))
         self.disclosure_button.setText(self.tr("My disclosure"))
+        self.profile_button.setText(self.tr("My profile"))
         self.no_conversations.setText(
             self.tr('No conversations yet. Use "Find a counselor" to start one.')
             if self.role is Role.CLIENT

@@ -40,7 +40,7 @@
         <translation>Tetap lanjutkan percakapan</translation>
     </message>
     <message>
-        <source>The other person's safety number has changed. This can happen when they reinstall the app. Check it with them, then confirm to keep writing.</source>
+        <source>The other person&apos;s safety number has changed. This can happen when they reinstall the app. Check it with them, then confirm to keep writing.</source>
         <translation>Nomor keamanan lawan bicara Anda berubah. Ini bisa terjadi bila aplikasinya dipasang ulang. Cocokkan dulu dengannya, lalu konfirmasi untuk melanjutkan percakapan.</translation>
     </message>
     <message>
@@ -175,11 +175,84 @@
     <name>ConversationListModel</name>
     <message numerus="yes">
         <source>%n new</source>
-        <translation><numerusform>%n baru</numerusform></translation>
+        <translation>
+            <numerusform>%n baru</numerusform>
+        </translation>
     </message>
     <message>
         <source>closed</source>
         <translation>ditutup</translation>
+    </message>
+</context>
+<context>
+    <name>CounselorProfileDialog</name>
+    <message>
+        <source>My profile</source>
+        <translation>Profil saya</translation>
+    </message>
+    <message>
+        <source>Clients read this beside your disclosure before they agree to start. Name, topics and languages also appear in the counselor directory.</source>
+        <translation>Klien membaca ini bersama pernyataan layanan Anda sebelum setuju untuk mulai. Nama, topik, dan bahasa juga tampil di direktori konselor.</translation>
+    </message>
+    <message>
+        <source>e.g. M.Psi., licensed psychologist</source>
+        <translation>mis. M.Psi., psikolog berizin</translation>
+    </message>
+    <message>
+        <source>e.g. stress, grief, family, studies</source>
+        <translation>mis. stres, duka, keluarga, kuliah</translation>
+    </message>
+    <message>
+        <source> h</source>
+        <translation> jam</translation>
+    </message>
+    <message>
+        <source> years</source>
+        <translation> tahun</translation>
+    </message>
+    <message>
+        <source>Name shown to clients</source>
+        <translation>Nama yang dilihat klien</translation>
+    </message>
+    <message>
+        <source>Qualifications</source>
+        <translation>Kualifikasi</translation>
+    </message>
+    <message>
+        <source>Topics (separate with commas)</source>
+        <translation>Topik (pisahkan dengan koma)</translation>
+    </message>
+    <message>
+        <source>Languages (separate with commas)</source>
+        <translation>Bahasa (pisahkan dengan koma)</translation>
+    </message>
+    <message>
+        <source>Service hours</source>
+        <translation>Jam layanan</translation>
+    </message>
+    <message>
+        <source>Time zone</source>
+        <translation>Zona waktu</translation>
+    </message>
+    <message>
+        <source>Usual time to reply</source>
+        <translation>Waktu balasan biasanya</translation>
+    </message>
+    <message>
+        <source>Records kept for</source>
+        <translation>Catatan disimpan selama</translation>
+    </message>
+    <message>
+        <source>Also rewrite my disclosure from this profile (replaces my own wording; clients will be asked to agree again)</source>
+        <translation>Tulis ulang juga pernyataan layanan saya dari profil ini (menggantikan kata-kata saya sendiri; klien akan diminta menyetujui lagi)</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>Simpan</translation>
+    </message>
+    <message>
+        <source>Saved. Clients who open your invite now see this profile.</source>
+        <translation>Tersimpan. Klien yang membuka undangan Anda sekarang melihat profil ini.</translation>
     </message>
 </context>
 <context>
@@ -294,7 +367,7 @@
         <translation>Tampilkan konselor</translation>
     </message>
     <message>
-        <source>Read this counselor's disclosure</source>
+        <source>Read this counselor&apos;s disclosure</source>
         <translation>Baca pernyataan layanan konselor ini</translation>
     </message>
     <message>
@@ -369,8 +442,12 @@
         <translation>Pernyataan layanan saya</translation>
     </message>
     <message>
-        <source>No conversations yet. Use "Find a counselor" to start one.</source>
-        <translation>Belum ada percakapan. Pilih "Cari konselor" untuk memulai.</translation>
+        <source>My profile</source>
+        <translation>Profil saya</translation>
+    </message>
+    <message>
+        <source>No conversations yet. Use &quot;Find a counselor&quot; to start one.</source>
+        <translation>Belum ada percakapan. Pilih &quot;Cari konselor&quot; untuk memulai.</translation>
     </message>
     <message>
         <source>No conversations yet. Share your invite link with a client.</source>
@@ -917,12 +994,7 @@
     </message>
     <message>
         <source>That passphrase is not right. Please check it and try again.</source>
-        <extracomment>exception class name -&gt; English source text of the message</extracomment>
         <translation>Frasa sandi itu belum tepat. Silakan periksa dan coba lagi.</translation>
-    </message>
-    <message>
-        <source>Please choose a longer passphrase: at least 10 characters.</source>
-        <translation>Silakan pilih frasa sandi yang lebih panjang: minimal 10 karakter.</translation>
     </message>
     <message>
         <source>A profile with this name already exists.</source>
@@ -933,24 +1005,56 @@
         <translation>Profil ini tidak ditemukan.</translation>
     </message>
     <message>
+        <source>This profile&apos;s files are damaged and cannot be opened. Please restore them from a backup.</source>
+        <translation>Berkas profil ini rusak dan tidak dapat dibuka. Silakan pulihkan dari cadangan.</translation>
+    </message>
+    <message>
         <source>Your profile is locked. Please unlock it first.</source>
         <translation>Profil Anda terkunci. Silakan buka terlebih dahulu.</translation>
+    </message>
+    <message>
+        <source>This profile is not remembered on this device. Please enter your passphrase.</source>
+        <translation>Profil ini tidak diingat di perangkat ini. Silakan masukkan frasa sandi Anda.</translation>
+    </message>
+    <message>
+        <source>This profile was saved by a newer version of SecureChat. Please update the app to open it.</source>
+        <translation>Profil ini disimpan oleh SecureChat versi yang lebih baru. Silakan perbarui aplikasi untuk membukanya.</translation>
     </message>
     <message>
         <source>This device has no safe place to remember your key. Please enter your passphrase each time.</source>
         <translation>Perangkat ini tidak punya tempat aman untuk mengingat kunci Anda. Silakan masukkan frasa sandi setiap kali.</translation>
     </message>
     <message>
+        <source>Please check what you entered: something is missing, too long or out of range.</source>
+        <translation>Silakan periksa isian Anda: ada yang kosong, terlalu panjang, atau di luar batas.</translation>
+    </message>
+    <message>
         <source>This invite link is not valid. Please ask your counselor for a new one.</source>
         <translation>Tautan undangan ini tidak valid. Silakan minta tautan baru kepada konselor Anda.</translation>
     </message>
     <message>
-        <source>This counselor's profile could not be checked, so it was not opened. Please ask for a new invite.</source>
-        <translation>Profil konselor ini tidak dapat diperiksa, jadi tidak dibuka. Silakan minta undangan baru.</translation>
+        <source>That item no longer exists.</source>
+        <translation>Data itu sudah tidak ada.</translation>
     </message>
     <message>
-        <source>The profile does not belong to the counselor in the invite, so it was not opened.</source>
-        <translation>Profil ini bukan milik konselor yang ada di undangan, jadi tidak dibuka.</translation>
+        <source>The export could not be written. Please check the folder and the free space.</source>
+        <translation>Ekspor tidak dapat ditulis. Silakan periksa folder dan ruang kosong yang tersedia.</translation>
+    </message>
+    <message>
+        <source>This export cannot be opened: the passphrase is wrong or the file is damaged.</source>
+        <translation>Ekspor ini tidak dapat dibuka: frasa sandi salah atau berkasnya rusak.</translation>
+    </message>
+    <message>
+        <source>A plain-text export leaves notes unencrypted on disk, so it needs your explicit choice.</source>
+        <translation>Ekspor teks biasa membuat catatan tersimpan tanpa enkripsi di disk, jadi perlu pilihan tegas dari Anda.</translation>
+    </message>
+    <message>
+        <source>This conversation cannot be used for that right now.</source>
+        <translation>Percakapan ini belum dapat dipakai untuk itu sekarang.</translation>
+    </message>
+    <message>
+        <source>This counselor&apos;s profile could not be checked, so it was not opened. Please ask for a new invite.</source>
+        <translation>Profil konselor ini tidak dapat diperiksa, jadi tidak dibuka. Silakan minta undangan baru.</translation>
     </message>
     <message>
         <source>The server cannot be reached right now. Your messages are kept and will be sent later.</source>
@@ -961,7 +1065,7 @@
         <translation>Server menolak permintaan ini. Silakan coba lagi nanti.</translation>
     </message>
     <message>
-        <source>The other person's mailbox is full for now. Please try again later.</source>
+        <source>The other person&apos;s mailbox is full for now. Please try again later.</source>
         <translation>Kotak pesan lawan bicara Anda sedang penuh. Silakan coba lagi nanti.</translation>
     </message>
     <message>
@@ -969,11 +1073,7 @@
         <translation>Silakan baca dan setujui pernyataan layanan sebelum mengirim pesan.</translation>
     </message>
     <message>
-        <source>Consent for this conversation was withdrawn, so no more messages can be sent.</source>
-        <translation>Persetujuan untuk percakapan ini sudah ditarik, jadi pesan tidak dapat dikirim lagi.</translation>
-    </message>
-    <message>
-        <source>The other person's safety number changed. Please confirm it before sending.</source>
+        <source>The other person&apos;s safety number changed. Please confirm it before sending.</source>
         <translation>Nomor keamanan lawan bicara Anda berubah. Silakan konfirmasi sebelum mengirim.</translation>
     </message>
     <message>
@@ -983,6 +1083,15 @@
     <message>
         <source>Your data could not be saved on this device. Please check the free space.</source>
         <translation>Data Anda tidak dapat disimpan di perangkat ini. Silakan periksa ruang penyimpanan yang tersisa.</translation>
+    </message>
+    <message>
+        <source>This profile cannot be opened right now.</source>
+        <extracomment>exception class name -&gt; English source text of the message</extracomment>
+        <translation>Profil ini belum dapat dibuka sekarang.</translation>
+    </message>
+    <message>
+        <source>This name cannot be used for a profile. Please choose another one.</source>
+        <translation>Nama ini tidak dapat dipakai untuk profil. Silakan pilih nama lain.</translation>
     </message>
     <message>
         <source>This conversation has ended.</source>

@@ -14,6 +14,7 @@ profile names from the store are shown as plain text.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal
@@ -267,10 +268,15 @@ class WelcomeWindow(AppWindow):
             return
         role = Role.COUNSELOR if self.role_counselor.isChecked() else Role.CLIENT
         self._set_busy(True)
+        language = str(self.help_bar.language_box.currentData() or "")
 
         async def create_and_unlock(svc: ServiceAPI) -> ProfileView:
             view = await svc.create_profile(name, role, passphrase)
             await svc.unlock(view.name, passphrase, False)
+            if language:  # the new profile keeps the language it was created in
+                settings = await svc.settings()
+                if settings.language != language:
+                    await svc.update_settings(dataclasses.replace(settings, language=language))
             return view
 
         self._bridge.call(create_and_unlock, self.on_created, self.on_create_failed, owner=self)
