@@ -166,14 +166,18 @@ class ChatPanel(QWidget):
         header.addWidget(self.peer_label)
         header.addWidget(self.verified_label)
         header.addStretch(1)
+        layout.addLayout(header)
+        # the actions get a row of their own, so a narrow window still shows all of them
+        actions = QHBoxLayout()
         for button in (
             self.summary_button,
             self.referral_button,
             self.safety_button,
             self.withdraw_button,
         ):
-            header.addWidget(button)
-        layout.addLayout(header)
+            actions.addWidget(button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
 
         self.key_banner = QFrame()
         self.key_banner.setObjectName("keyChangeBanner")
