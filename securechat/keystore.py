@@ -5,6 +5,10 @@ stolen keyring entry opens this one profile but reveals nothing that might be re
 elsewhere. The entry is named after a hash of the profile's absolute path, so two homes on
 one machine never collide and the entry name carries no profile name.
 
+Whether a key is remembered is also written beside the profile as an empty-looking marker file
+(`remembered`, 0600, no secret in it), so listing profiles never reads the keyring: reading it
+can be slow (backend discovery) and may make the desktop ask to unlock the user's keyring.
+
 Where no usable backend exists (the `fail` or `null` backend, a locked or broken service),
 `KeyringUnavailable` says so in words a person can act on; there is no plaintext fallback.
 """
@@ -19,11 +23,18 @@ import keyring
 import keyring.errors
 
 from securechat.errors import KeyringUnavailable
+from securechat.paths import write_private_atomic
 from securechat.secret import SecretKey
 
-__all__ = ["SERVICE", "delete_key", "entry_name", "load_key", "store_key"]
+__all__ = ["MARKER", "SERVICE", "delete_key", "entry_name", "is_marked", "load_key", "store_key"]
 
 SERVICE = "securechat"
+MARKER = "remembered"  # file name in the profile folder: "a key is in the keyring"
+
+
+def is_marked(profile_dir: Path) -> bool:
+    """True if a key for this profile was stored in the keyring here (no keyring access)."""
+    return (profile_dir / MARKER).is_file()
 
 
 def entry_name(profile_dir: Path) -> str:
@@ -54,6 +65,7 @@ def store_key(profile_dir: Path, key: SecretKey) -> None:
         backend.set_password(SERVICE, entry_name(profile_dir), key.hex())
     except (keyring.errors.KeyringError, RuntimeError) as exc:
         raise KeyringUnavailable() from exc
+    write_private_atomic(profile_dir / MARKER, b"keyring\n")
 
 
 def load_key(profile_dir: Path) -> SecretKey | None:
@@ -88,10 +100,13 @@ def delete_key(profile_dir: Path) -> bool:
     name = entry_name(profile_dir)
     try:
         if backend.get_password(SERVICE, name) is None:
+            (profile_dir / MARKER).unlink(missing_ok=True)
             return False
         backend.delete_password(SERVICE, name)
     except keyring.errors.PasswordDeleteError:
+        (profile_dir / MARKER).unlink(missing_ok=True)
         return False
     except (keyring.errors.KeyringError, RuntimeError) as exc:
         raise KeyringUnavailable() from exc
+    (profile_dir / MARKER).unlink(missing_ok=True)
     return True

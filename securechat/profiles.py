@@ -445,12 +445,7 @@ def change_passphrase(
     os.replace(nxt, directory / UNLOCK_FILE)
     profile._key = new_key
     old_key.wipe()
-    try:
-        remembered = keystore.load_key(directory)
-    except KeyringUnavailable:
-        remembered = None
-    if remembered is not None:
-        remembered.wipe()
+    if keystore.is_marked(directory):
         try:
             keystore.store_key(directory, new_key)
         except KeyringUnavailable:
@@ -470,16 +465,12 @@ def remember_on_device(profile: Profile) -> None:
 
 
 def is_remembered(name: str, *, home: Path | None = None) -> bool:
-    """True if a key for the profile is remembered on this device.
+    """True if a key for the profile was remembered on this device (the keyring is not read).
 
     Raises:
-        KeyringUnavailable: no usable keyring backend.
+        InvalidProfileName: the name is not acceptable.
     """
-    key = keystore.load_key(profile_dir(name, home))
-    if key is None:
-        return False
-    key.wipe()
-    return True
+    return keystore.is_marked(profile_dir(name, home))
 
 
 def forget_on_device(name: str, *, home: Path | None = None) -> bool:

@@ -3,8 +3,9 @@
 Start-up (`main`): `os.umask(0o077)` first, then logging (no secrets; DEBUG only with
 `SECURECHAT_DEBUG=1`), an excepthook that logs generically, then the `QApplication`, style,
 translations and the welcome window. The service is given as a factory
-(`Callable[[], ServiceAPI]`), so tests and the demo pass their own; `main()` passes
-`securechat.service.Service`, imported after the umask and logging are in place.
+(`Callable[[], ServiceAPI]`), so tests and the demo pass their own; `main()` passes one
+that imports `securechat.service.Service` on the bridge's worker thread, so the welcome
+window shows while the core loads.
 
 Keys (application-wide): F1 opens "Get help now"; Ctrl+Shift+Q, or Esc pressed twice, is the
 quick exit.
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QLocale, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
-from securechat.api import Role, SettingsView
+from securechat.api import Role, ServiceAPI, SettingsView
 from ui.bridge import Bridge, ServiceFactory
 from ui.common.guard import ActivityGuard
 from ui.common.notify import Notifier, app_icon
@@ -83,7 +84,9 @@ class SecureChatApp(QObject):
         self.app = app
         self.quit_on_quick_exit = quit_on_quick_exit
         self.bridge = Bridge(factory, self)
-        self.bridge.start()
+        # the core loads once the first window is up (see `show`), or after a moment anyway
+        self.bridge.start(deferred=True)
+        QTimer.singleShot(250, self.bridge.release)
         self.translations = Translations(app)
         if language is None:
             language = "id" if QLocale.system().name().startswith("id") else "en"
@@ -142,6 +145,7 @@ class SecureChatApp(QObject):
 
     def show(self) -> None:
         self.welcome.show()
+        QTimer.singleShot(0, self.bridge.release)  # once the window has been laid out
 
     def show_help(self) -> None:
         """Open the crisis panel over whatever is showing."""
@@ -287,6 +291,13 @@ class SecureChatApp(QObject):
         self.bridge.shutdown()
 
 
+def _real_service() -> ServiceAPI:
+    """The client core, imported on the bridge's worker thread while the first window shows."""
+    from securechat.service import Service
+
+    return Service()
+
+
 def main(argv: list[str] | None = None) -> int:
     """The `securechat` command."""
     os.umask(0o077)
@@ -296,9 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("SecureChat")
     app.setWindowIcon(app_icon())
     apply_style(app)
-    from securechat.service import Service  # after the umask and logging are in place
-
-    controller = SecureChatApp(app, Service)
+    controller = SecureChatApp(app, _real_service)
     controller.show()
     return app.exec()
 

@@ -87,8 +87,10 @@ class Bridge(QObject):
         self._factory = factory
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="securechat-core", daemon=True)
-        self._service: ServiceAPI | None = None
+        # the service, built on the worker thread; commands wait for it (see `start`)
+        self._service: concurrent.futures.Future[ServiceAPI] | None = None
         self._pump: concurrent.futures.Future[None] | None = None
+        self._release: concurrent.futures.Future[None] | None = None
         self._lock = threading.Lock()
         self._next = 0
         self._callbacks: dict[int, tuple[_Callback | None, _ErrorCallback | None, Any]] = {}
@@ -101,18 +103,37 @@ class Bridge(QObject):
 
     # --- life cycle ------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start the worker thread, build the service on it and start the event pump."""
+    def start(self, *, deferred: bool = False) -> None:
+        """Start the worker thread, build the service on it and start the event pump.
+
+        Returns at once: the factory (which may import the whole core) runs on the worker
+        thread; commands issued meanwhile wait for it. With `deferred`, the factory waits for
+        `release()`, so a first window can be shown before the import competes for the GIL.
+        """
         if self._started:
             return
         self._started = True
+        if deferred:
+            self._release = concurrent.futures.Future()
         self._thread.start()
 
         async def make() -> ServiceAPI:
+            if self._release is not None:
+                await asyncio.wrap_future(self._release)
             return self._factory()
 
-        self._service = asyncio.run_coroutine_threadsafe(make(), self._loop).result(timeout=30)
+        self._service = asyncio.run_coroutine_threadsafe(make(), self._loop)
         self._pump = asyncio.run_coroutine_threadsafe(self._pump_events(), self._loop)
+
+    def release(self) -> None:
+        """Let a deferred `start` build the service now (idempotent)."""
+        if self._release is not None and not self._release.done():
+            self._release.set_result(None)
+
+    async def _ready_service(self) -> ServiceAPI:
+        """The service, once the factory has built it (raises what the factory raised)."""
+        assert self._service is not None  # noqa: S101 (set by start before any command)
+        return await asyncio.wrap_future(self._service)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """Stop the event pump and the loop, and join the worker thread. Idempotent."""
@@ -171,7 +192,6 @@ class Bridge(QObject):
             # a late timer after lock/quit: nothing to run it on, and nothing to show
             log.debug("a command arrived after the bridge stopped; dropped")
             return -1
-        service = self._service
         with self._lock:
             self._next += 1
             number = self._next
@@ -182,7 +202,7 @@ class Bridge(QObject):
 
         async def run() -> None:
             try:
-                value: Any = await command(service)
+                value: Any = await command(await self._ready_service())
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -227,9 +247,14 @@ class Bridge(QObject):
     async def _pump_events(self) -> None:
         """Forward every core event; if the stream ends or fails, open it again (backoff)."""
         delay = 0.2
-        while self._service is not None and not self._closed:
+        try:
+            service = await self._ready_service()
+        except Exception as exc:
+            log.error("the core could not start: %s", type(exc).__name__)
+            return
+        while not self._closed:
             try:
-                async for event in self._service.events():
+                async for event in service.events():
                     delay = 0.2
                     with self._lock:
                         self._next += 1

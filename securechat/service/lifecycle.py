@@ -34,10 +34,7 @@ class Lifecycle(ServiceBase):
         names = profiles.list_profiles(self._home)
         out = []
         for name in names:
-            try:
-                remembered = profiles.is_remembered(name, home=self._home)
-            except KeyringUnavailable:
-                remembered = False
+            remembered = profiles.is_remembered(name, home=self._home)
             current = self._profile
             if current is not None and current.name == name and not current.locked:
                 out.append(

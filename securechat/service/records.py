@@ -101,10 +101,7 @@ class Records(ServiceBase):
     async def settings(self) -> api.SettingsView:
         profile = self._profile_or_raise()
         store = profile.store
-        try:
-            remembered = keystore.load_key(profile.directory) is not None
-        except KeyringUnavailable:
-            remembered = False
+        remembered = keystore.is_marked(profile.directory)
         info = self._engine_or_raise().intake()
         return api.SettingsView(
             relay_url=store.get_setting(_SETTINGS["relay_url"]) or (info.relay_url if info else ""),

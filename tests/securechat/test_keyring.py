@@ -73,3 +73,31 @@ def test_no_keyring_is_clear_error(home: Path, counselor: profiles.Profile, back
     assert "passphrase" in str(info.value)
     with pytest.raises(KeyringUnavailable):
         profiles.unlock_remembered("sari", home=home)
+
+
+class _RefusingKeyring(MemoryKeyring):
+    """A keyring that fails the test if anyone reads it."""
+
+    def get_password(self, service: str, username: str) -> str | None:
+        raise AssertionError("the keyring was read")
+
+
+async def test_listing_profiles_never_reads_the_keyring(
+    home: Path, counselor: profiles.Profile
+) -> None:
+    """The welcome screen's list knows which profiles are remembered without opening the
+    keyring (which can be slow and may prompt the user); forgetting clears the mark."""
+    from securechat.service import Service
+
+    profiles.remember_on_device(counselor)
+    counselor.lock()
+    marker = home / "profiles" / "sari" / "remembered"
+    assert marker.read_bytes() == b"keyring\n"
+    assert marker.stat().st_mode & 0o777 == 0o600
+    keyring.set_keyring(_RefusingKeyring())
+    (view,) = await Service(home).list_profiles()
+    assert view.remembered
+    keyring.set_keyring(MemoryKeyring())
+    profiles.forget_on_device("sari", home=home)
+    assert not marker.exists()
+    assert not profiles.is_remembered("sari", home=home)

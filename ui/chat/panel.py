@@ -289,7 +289,7 @@ class ChatPanel(QWidget):
         no_consent = view is not None and (view.consent_version is None or self._consent_pending)
         inactive = view is not None and not view.active
         self.consent_banner.setVisible(no_consent or inactive)
-        self.retranslate_ui()
+        self._set_texts()  # cheap: the bubbles' layout does not depend on this state
         self._update_send_enabled()
 
     def can_send(self) -> bool:
@@ -436,6 +436,12 @@ class ChatPanel(QWidget):
     # --- texts ---------------------------------------------------------------------------
 
     def retranslate_ui(self) -> None:
+        """New language: every text, and every bubble laid out again (dates, states)."""
+        self._set_texts()
+        self.delegate.clear_cache()
+        self.view.doItemsLayout()
+
+    def _set_texts(self) -> None:
         view = self.conversation
         self.peer_label.setText(view.peer_name if view else "")
         if view is not None:
@@ -473,8 +479,6 @@ class ChatPanel(QWidget):
         self.send_button.setAccessibleName(self.tr("Send message"))
         self.view.setAccessibleName(self.tr("Messages"))
         self.keys_hint.setText(self.tr("Enter sends · Shift+Enter starts a new line"))
-        self.delegate.clear_cache()
-        self.view.doItemsLayout()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
