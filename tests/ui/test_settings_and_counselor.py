@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -188,6 +189,22 @@ def test_counselor_edits_public_profile(
     dialog.on_failed(InvalidInput())
     assert dialog.error.isVisibleTo(dialog)
     assert "check what you entered" in dialog.error.text()
+
+
+def test_invite_without_relay_points_to_settings(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A counselor with no relay address is sent to Settings, not told the invite is bad."""
+    fake = FakeService(role=Role.COUNSELOR, messages=1)
+    fake.settings_view = dataclasses.replace(fake.settings_view, relay_url="")
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    with qtbot.waitSignal(window.settings_requested):
+        window.new_button.click()
+    assert "relay address in Settings" in window.help_bar.status.text()
+    assert fake.called("publish") == []
 
 
 def test_counselor_keyboard_shortcuts(

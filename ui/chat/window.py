@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from securechat.api import ConversationView, Role, SettingsView
+from securechat.errors import InvalidInvite
 from ui.bridge import Bridge
 from ui.chat.conversations import CONVERSATION_ROLE, ConversationListModel
 from ui.chat.panel import ChatPanel
@@ -254,8 +255,17 @@ class MainWindow(AppWindow):
             self.invite_page.link_edit.setFocus()
             return
         relay = self.settings.relay_url
+        if not relay:
+            self.help_bar.status.setText(self._relay_hint())
+            self.settings_requested.emit()
+            return
         self._bridge.call(
             lambda s: s.publish(relay), self.on_published, self.on_publish_failed, owner=self
+        )
+
+    def _relay_hint(self) -> str:
+        return self.tr(
+            "Enter your organisation's relay address in Settings first (it starts with wss://)."
         )
 
     def on_published(self, link: str) -> None:
@@ -290,7 +300,9 @@ class MainWindow(AppWindow):
         dialog.show()  # not modal: Quick exit stays clickable
 
     def on_publish_failed(self, error: BaseException) -> None:
-        self.help_bar.status.setText(message_for(error))
+        # an unusable relay address is the one invite-shaped error a counselor can fix here
+        bad_address = isinstance(error, InvalidInvite)
+        self.help_bar.status.setText(self._relay_hint() if bad_address else message_for(error))
 
     def on_invite_opened(self, _invite_id: str) -> None:
         invite = self.invite_page.last_invite

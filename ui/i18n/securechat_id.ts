@@ -406,6 +406,10 @@
         <translation>Luring: pesan akan dikirim nanti</translation>
     </message>
     <message>
+        <source>Enter your organisation&apos;s relay address in Settings first (it starts with wss://).</source>
+        <translation>Masukkan dulu alamat relay organisasi Anda di Pengaturan (diawali dengan wss://).</translation>
+    </message>
+    <message>
         <source>Your invite link</source>
         <translation>Tautan undangan Anda</translation>
     </message>
