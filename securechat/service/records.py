@@ -26,6 +26,10 @@ from securechat.service.base import (
 
 __all__ = ["Records"]
 
+# A profile left open on a shared or stolen laptop locks itself unless the user says otherwise
+# ("0" stored means never).
+DEFAULT_AUTO_LOCK_MINUTES = 10
+
 
 class Records(ServiceBase):
     """Counselor notes (never leave the device) and settings."""
@@ -106,7 +110,9 @@ class Records(ServiceBase):
         return api.SettingsView(
             relay_url=store.get_setting(_SETTINGS["relay_url"]) or (info.relay_url if info else ""),
             language=store.get_setting(_SETTINGS["language"]) or "id",
-            auto_lock_minutes=int(store.get_setting(_SETTINGS["auto_lock_minutes"]) or 0),
+            auto_lock_minutes=int(
+                store.get_setting(_SETTINGS["auto_lock_minutes"]) or DEFAULT_AUTO_LOCK_MINUTES
+            ),
             retention_days=get_retention_days(store) or 0,
             remember_on_device=remembered,
             region=store.get_setting(_SETTINGS["region"]) or "ID",

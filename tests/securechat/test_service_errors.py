@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -87,7 +88,11 @@ async def test_events_and_settings(tmp_path: Path) -> None:
         )
     )
     assert current.region == "ID"
+    assert current.auto_lock_minutes == 10  # locks itself unless told otherwise
     assert (updated.retention_days, updated.region, updated.language) == (30, "SG", "en")
+    never = await service.update_settings(dataclasses.replace(updated, auto_lock_minutes=0))
+    assert never.auto_lock_minutes == 0
+    assert (await service.settings()).auto_lock_minutes == 0  # "never" is kept, not the default
     await service.lock("auto-lock")
     assert await anext(events) == api.ProfileLocked("auto-lock")
     assert await anext(other) == api.ProfileLocked("auto-lock")  # every listener gets it

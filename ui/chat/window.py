@@ -73,7 +73,7 @@ class MainWindow(AppWindow):
 
         side = QWidget()
         side.setObjectName("sidebar")
-        side.setMinimumWidth(200)  # names stay readable however narrow the window
+        side.setMinimumWidth(220)  # names stay readable however narrow the window
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(12, 12, 12, 12)
         self.list_title = label("subtitle", wrap=False)
