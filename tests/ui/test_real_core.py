@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
 from securechat.api import ServiceAPI
+from securechat.errors import ProfileLocked
 from securechat.service import Service
 from tests.relay_process import running_relay
 from ui.app import SecureChatApp
@@ -52,6 +53,19 @@ def _close(qapp: QApplication, session: DemoSession) -> None:
             w.hide()
         qapp.removeEventFilter(app.guard)
     session.shutdown()
+
+
+def _core_refuses(qtbot: QtBot, app: SecureChatApp) -> bool:
+    """True once the app's core answers a command with ProfileLocked (the lock completes
+    after the relay links close, so ask until it does)."""
+    answers: list[object] = []
+    for _ in range(100):
+        app.bridge.call(lambda s: s.conversations(), answers.append, answers.append)
+        qtbot.waitUntil(lambda: answers != [], timeout=TIMEOUT)
+        if isinstance(answers.pop(), ProfileLocked):
+            return True
+        qtbot.wait(50)
+    return False
 
 
 def _consent_and_send(qtbot: QtBot, window: MainWindow, first: str) -> None:
@@ -95,6 +109,14 @@ def test_message_crosses_a_real_relay_between_two_windows(
                 lambda: "Terima kasih sudah menulis. Sejak kapan?" in _texts(client),
                 timeout=TIMEOUT,
             )
+
+            # quick exit in the client's window: hidden, emptied, and the real core locked
+            session.client.quit_on_quick_exit = False
+            with qtbot.waitSignal(session.client.locked, timeout=TIMEOUT):
+                client.help_bar.exit_button.click()
+            assert not client.isVisible()
+            assert session.client.main_window is None
+            assert _core_refuses(qtbot, session.client)  # the key has left memory
         finally:
             _close(qapp, session)
 
