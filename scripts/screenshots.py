@@ -29,6 +29,7 @@ from ui.app import SecureChatApp  # noqa: E402
 from ui.chat.summary import SummaryComposer  # noqa: E402
 from ui.common.style import apply_style  # noqa: E402
 from ui.consent.editor import DisclosureEditor  # noqa: E402
+from ui.consent.profile import CounselorProfileDialog  # noqa: E402
 from ui.safety.dialog import SafetyNumberDialog  # noqa: E402
 from ui.settings.dialog import SettingsDialog  # noqa: E402
 
@@ -208,6 +209,11 @@ def counselor_screens(qapp: QApplication, lang: str) -> None:
     wait_until(lambda: editor.text.toPlainText() != "")
     save(editor, "disclosure_editor", lang)
     editor.done(QDialog.DialogCode.Rejected)
+    window.profile_button.click()
+    profile = need(window.findChild(CounselorProfileDialog))
+    wait_until(lambda: profile.name_edit.text() != "")
+    save(profile, "counselor_profile", lang)
+    profile.done(QDialog.DialogCode.Rejected)
     window.on_published(INVITE_LINK)
     invite = need(window.findChild(QDialog, "inviteLinkDialog"))
     save(invite, "invite_link", lang)

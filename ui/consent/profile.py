@@ -44,7 +44,7 @@ class CounselorProfileDialog(QDialog):
         self._bridge = bridge
         self._loaded: CounselorProfileView | None = None
         self.setWindowTitle(self.tr("My profile"))
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(700)
         layout = QVBoxLayout(self)
         intro = label("muted")
         intro.setText(
@@ -85,14 +85,14 @@ class CounselorProfileDialog(QDialog):
             widget.setAccessibleName(text)
             form.addRow(text, widget)
         layout.addLayout(form)
-        self.regenerate = QCheckBox(
-            self.tr(
-                "Also rewrite my disclosure from this profile (replaces my own wording; "
-                "clients will be asked to agree again)"
-            )
-        )
+        self.regenerate = QCheckBox(self.tr("Also rewrite my disclosure from this profile"))
         self.regenerate.setObjectName("profileRegenerateDisclosure")
         layout.addWidget(self.regenerate)
+        regenerate_hint = label("muted")
+        regenerate_hint.setText(
+            self.tr("This replaces your own wording, and clients are asked to agree again.")
+        )
+        layout.addWidget(regenerate_hint)
         self.status = label("muted", "profileStatus")
         layout.addWidget(self.status)
         self.error = label("error", "profileError")

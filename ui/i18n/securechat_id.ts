@@ -243,8 +243,12 @@
         <translation>Catatan disimpan selama</translation>
     </message>
     <message>
-        <source>Also rewrite my disclosure from this profile (replaces my own wording; clients will be asked to agree again)</source>
-        <translation>Tulis ulang juga pernyataan layanan saya dari profil ini (menggantikan kata-kata saya sendiri; klien akan diminta menyetujui lagi)</translation>
+        <source>Also rewrite my disclosure from this profile</source>
+        <translation>Tulis ulang juga pernyataan layanan saya dari profil ini</translation>
+    </message>
+    <message>
+        <source>This replaces your own wording, and clients are asked to agree again.</source>
+        <translation>Ini menggantikan kata-kata Anda sendiri, dan klien diminta menyetujui lagi.</translation>
     </message>
     <message>
         <source>Save</source>
