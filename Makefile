@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PKGS   := crypto relay securechat ui
-export QT_QPA_PLATFORM ?= offscreen
+# Tests and benchmarks draw offscreen; the demo and the app use the real display.
+HEADLESS := QT_QPA_PLATFORM=offscreen
 
 .PHONY: demo test check lint typecheck contracts unit relay-alone bench sysdeps venv clean
 
@@ -41,7 +42,7 @@ contracts: venv
 	$(VENV)/bin/lint-imports
 
 unit: venv
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(HEADLESS) $(PY) -m pytest -q -p no:cacheprovider
 
 ## relay-alone: the relay installs and starts without PySide6, sqlcipher3 or keyring
 relay-alone:
@@ -52,7 +53,7 @@ bench: venv
 	$(PY) bench/crypto.py
 	$(PY) bench/client.py --quick
 	$(PY) bench/relay.py --quick
-	$(PY) bench/ui.py
+	$(HEADLESS) $(PY) bench/ui.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
