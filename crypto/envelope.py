@@ -301,7 +301,13 @@ def decode_plaintext(untrusted_padded: bytes) -> DecryptedMessage:
 
 
 def _text(value: Any, limit: int = MAX_TEXT_BYTES) -> str:
-    if not isinstance(value, str) or len(value.encode("utf-8", "surrogatepass")) > limit:
+    if not isinstance(value, str):
+        raise MalformedEnvelope("text field invalid or too long")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: msgpack could not encode it either
+        raise MalformedEnvelope("text field is not valid Unicode") from exc
+    if size > limit:
         raise MalformedEnvelope("text field invalid or too long")
     return value
 

@@ -196,3 +196,22 @@ def test_size_limits_hold_on_both_sides() -> None:
         Envelope.parse(largest)
         with pytest.raises(MalformedEnvelope):
             Envelope.parse(largest + bytes(BLOCK_SIZE))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        Text("\ud800"),
+        Control(ControlAction.REFERRAL, "call \udfff"),
+        SessionSummary(("ok", "\udc80"), ()),
+        Introduction(b"c", b"q", "\ud83d"),
+    ],
+    ids=["text", "control", "summary", "introduction"],
+)
+def test_text_with_a_lone_surrogate_is_refused_with_malformed_envelope(payload: object) -> None:
+    """Text that is not valid Unicode (a lone surrogate, e.g. from a bad paste) raises
+    MalformedEnvelope like any other invalid payload, not a UnicodeEncodeError."""
+    pair = start()
+    with pytest.raises(MalformedEnvelope):
+        pair.alice.encrypt(payload)  # type: ignore[arg-type]
+    assert pair.bob.decrypt(pair.alice.encrypt(Text("still fine"))).payload == Text("still fine")
