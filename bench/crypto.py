@@ -8,10 +8,13 @@ repeated runs, measured in one process on this machine:
   Diffie-Hellman ratchet step (two X25519 multiplications and one key generation). In
   python-doubleratchet the whole DH step happens when the peer's new ratchet key is *received*;
   the encrypt that follows is the first message of the new chain and costs a symmetric step,
-- baselines: one raw PyNaCl XChaCha20-Poly1305-IETF encryption of the same padded size, and one
-  raw X25519 scalar multiplication,
+- baselines: one raw PyNaCl XChaCha20-Poly1305-IETF encryption and decryption of the same padded
+  size (256 bytes) and associated-data length, and one raw X25519 scalar multiplication.
 
-and the ratio of each step to the baselines. Tests never assert on time; this script only prints.
+Each round measures the steps and then the baselines, a fraction of a second apart; a ratio is
+the median over rounds of that round's step / baseline, so a change of load on this shared
+machine between rounds moves both sides of it (absolute figures move with the load, ratios much
+less). Tests never assert on time; this script only prints.
 """
 
 from __future__ import annotations
@@ -33,8 +36,27 @@ from crypto.session import Session
 from crypto.x3dh import PrekeyStore
 
 MESSAGES = 400
-ROUNDS = 7
+ROUNDS = 9
 TEXT = Text("a sentence of ordinary length, as a client would type it " * 2)
+
+_KEY, _NONCE = nacl.utils.random(32), nacl.utils.random(24)
+_PADDED = nacl.bindings.sodium_pad(b"x" * 150, 256)
+_AD = b"a" * 150
+_SEALED = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(_PADDED, _AD, _NONCE, _KEY)
+_SCALAR = nacl.utils.random(32)
+_POINT = nacl.bindings.crypto_scalarmult_base(nacl.utils.random(32))
+
+
+def raw_encrypt() -> bytes:
+    return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(_PADDED, _AD, _NONCE, _KEY)
+
+
+def raw_decrypt() -> bytes:
+    return nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt(_SEALED, _AD, _NONCE, _KEY)
+
+
+def raw_x25519() -> bytes:
+    return nacl.bindings.crypto_scalarmult(_SCALAR, _POINT)
 
 
 def _pair() -> tuple[Session, Session]:
@@ -61,7 +83,7 @@ def symmetric_round() -> tuple[float, float]:
         start = time.perf_counter_ns()
         envelopes.append(a.encrypt(TEXT))
         enc.append((time.perf_counter_ns() - start) / 1000)
-    dec = [_timed(lambda e=e: b.decrypt(e)) for e in envelopes]
+    dec = [_timed(lambda e=e: b.decrypt(e)) for e in envelopes]  # type: ignore[misc]
     return statistics.median(enc), statistics.median(dec)
 
 
@@ -81,49 +103,45 @@ def dh_round() -> tuple[float, float]:
     return statistics.median(enc), statistics.median(dec)
 
 
-def baseline_round() -> tuple[float, float]:
-    key, nonce = nacl.utils.random(32), nacl.utils.random(24)
-    padded = nacl.bindings.sodium_pad(b"x" * 150, 256)
-    ad = b"a" * 150
-    aead = [
-        _timed(
-            lambda: nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(padded, ad, nonce, key)
-        )
-        for _ in range(MESSAGES)
-    ]
-    scalar, point = (
-        nacl.utils.random(32),
-        nacl.bindings.crypto_scalarmult_base(nacl.utils.random(32)),
+def baseline_round() -> tuple[float, float, float]:
+    return (
+        statistics.median(_timed(raw_encrypt) for _ in range(MESSAGES)),
+        statistics.median(_timed(raw_decrypt) for _ in range(MESSAGES)),
+        statistics.median(_timed(raw_x25519) for _ in range(MESSAGES)),
     )
-    x25519 = [
-        _timed(lambda: nacl.bindings.crypto_scalarmult(scalar, point)) for _ in range(MESSAGES)
-    ]
-    return statistics.median(aead), statistics.median(x25519)
 
 
 def main() -> None:
-    results: dict[str, list[float]] = {k: [] for k in ("se", "sd", "de", "dd", "aead", "x25519")}
+    names = ("se", "sd", "de", "dd", "aead_enc", "aead_dec", "x25519")
+    rounds: list[dict[str, float]] = []
     for _ in range(ROUNDS):
         se, sd = symmetric_round()
         de, dd = dh_round()
-        aead, x25519 = baseline_round()
-        for key, value in zip(results, (se, sd, de, dd, aead, x25519), strict=True):
-            results[key].append(value)
-    m = {key: statistics.median(values) for key, values in results.items()}
+        rounds.append(dict(zip(names, (se, sd, de, dd, *baseline_round()), strict=True)))
+    m = {name: statistics.median(r[name] for r in rounds) for name in names}
+
+    def ratio(step: str, base: str) -> float:
+        """The median over rounds of each round's step / baseline: both measured seconds apart,
+        so a change in the machine's load between rounds moves both."""
+        return statistics.median(r[step] / r[base] for r in rounds)
+
     print(f"crypto core, {MESSAGES} messages x {ROUNDS} rounds, medians in microseconds")
-    print(f"  raw XChaCha20-Poly1305 encrypt (256 B)  {m['aead']:8.1f}")
-    print(f"  raw X25519 scalar multiplication        {m['x25519']:8.1f}")
+    print("  baselines (raw PyNaCl calls in a loop, 256-byte padded message, 150-byte AD):")
+    print(f"    XChaCha20-Poly1305 encrypt        {m['aead_enc']:7.1f}")
+    print(f"    XChaCha20-Poly1305 decrypt        {m['aead_dec']:7.1f}")
+    print(f"    X25519 scalar multiplication      {m['x25519']:7.1f}")
+    print("  step                               median   / raw AEAD   / X25519   target")
     rows = (
-        ("symmetric step, encrypt", "se", 60),
-        ("symmetric step, decrypt", "sd", 60),
-        ("DH step, encrypt", "de", 250),
-        ("DH step, decrypt", "dd", 250),
+        ("symmetric step, encrypt", "se", "aead_enc", 60),
+        ("symmetric step, decrypt", "sd", "aead_dec", 60),
+        ("DH step, encrypt", "de", "aead_enc", 250),
+        ("DH step, decrypt", "dd", "aead_dec", 250),
     )
-    print("  (targets are for the reference machine; compare the ratios when this one is slower)")
-    for label, key, target in rows:
+    for label, key, base, target in rows:
+        note = "" if m[key] <= target else "  (over: compare the ratios; the machine may be loaded)"
         print(
-            f"  {label:<39} {m[key]:8.1f}   x{m[key] / m['aead']:5.1f} AEAD"
-            f"  x{m[key] / m['x25519']:4.1f} X25519   (target <= {target})"
+            f"    {label:<30} {m[key]:7.1f}   x{ratio(key, base):5.1f}      "
+            f"x{ratio(key, 'x25519'):4.1f}     <= {target}{note}"
         )
 
 

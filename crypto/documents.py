@@ -23,7 +23,9 @@ Stored/wire forms (msgpack):
 Invariants:
 - A verify function returns a value only if every signature in the document verifies with the
   key named in the document, and that key is the one pinned by the caller when one is given.
-- Parsing is strict: exact field counts and types, bounded sizes (`MalformedDocument`).
+- Parsing is strict: exact field counts and types, bounded sizes, and only the canonical
+  encoding (what `pack` produces) of both the outer document and the signed body
+  (`MalformedDocument`), so a document has one byte form.
 """
 
 from __future__ import annotations
@@ -96,6 +98,15 @@ def _list(value: Any, size: int) -> list[Any]:
     if not isinstance(value, list) or len(value) != size:
         raise MalformedDocument("malformed document")
     return value
+
+
+def _canonical(untrusted: bytes, size: int) -> list[Any]:
+    """Decode a list of `size` fields, refusing any encoding but the canonical one, so each
+    document (and each signed body) has exactly one byte form."""
+    doc = _list(unpack(untrusted, _MAX_DOCUMENT, MalformedDocument, "malformed document"), size)
+    if pack(doc) != untrusted:
+        raise MalformedDocument("document is not canonically encoded")
+    return doc
 
 
 @dataclass(frozen=True)
@@ -221,11 +232,11 @@ def verify_publication(
         IdentityMismatch: its identity key is not `pinned_identity`.
         InvalidSignature: the publication or signed-prekey signature does not verify.
     """
-    outer = _list(unpack(untrusted, _MAX_DOCUMENT, MalformedDocument, "malformed document"), 3)
+    outer = _canonical(untrusted, 3)
     if outer[0] != _VERSION or not isinstance(outer[1], bytes):
         raise MalformedDocument("unknown publication version")
     body_bytes, signature = outer[1], _bin(outer[2], 64)
-    body = _list(unpack(body_bytes, _MAX_DOCUMENT, MalformedDocument, "malformed document"), 6)
+    body = _canonical(body_bytes, 6)
     if body[0] != _VERSION:
         raise MalformedDocument("unknown publication version")
     identity = IdentityPublicKey(_bin(body[1], 32))
@@ -318,11 +329,11 @@ def verify_consent(untrusted: bytes, require_countersignature: bool = True) -> C
         InvalidKey: a key in it is malformed or of low order.
         InvalidSignature: a signature does not verify.
     """
-    outer = _list(unpack(untrusted, _MAX_DOCUMENT, MalformedDocument, "malformed document"), 4)
+    outer = _canonical(untrusted, 4)
     if outer[0] != _VERSION or not isinstance(outer[1], bytes):
         raise MalformedDocument("unknown consent record version")
     body_bytes, client_sig = outer[1], _bin(outer[2], 64)
-    body = _list(unpack(body_bytes, _MAX_DOCUMENT, MalformedDocument, "malformed document"), 7)
+    body = _canonical(body_bytes, 7)
     if body[0] != _VERSION:
         raise MalformedDocument("unknown consent record version")
     record = ConsentRecord(

@@ -32,10 +32,10 @@ from enum import IntEnum
 from typing import Any
 
 import nacl.bindings
-import nacl.exceptions
 import nacl.utils
 
 from crypto._codec import pack, unpack
+from crypto._sodium import unpad
 from crypto.errors import MalformedEnvelope
 from crypto.keys import KEY_SIZE, X25519PublicKey
 from crypto.x3dh import X3DHHeader
@@ -88,6 +88,9 @@ class EnvelopeKind(IntEnum):
     MESSAGE = 2
 
 
+_KINDS = {int(kind): kind for kind in EnvelopeKind}
+
+
 @dataclass(frozen=True)
 class RatchetHeader:
     """The Double Ratchet header (not secret, authenticated as associated data)."""
@@ -132,10 +135,9 @@ class Envelope:
             raise MalformedEnvelope("envelope has an invalid size")
         if untrusted[0] != VERSION:
             raise MalformedEnvelope("unknown envelope version")
-        try:
-            kind = EnvelopeKind(untrusted[1])
-        except ValueError as exc:
-            raise MalformedEnvelope("unknown envelope kind") from exc
+        kind = _KINDS.get(untrusted[1])
+        if kind is None:
+            raise MalformedEnvelope("unknown envelope kind")
         offset = 2
         x3dh = None
         if kind is EnvelopeKind.PREKEY:
@@ -292,14 +294,20 @@ def decode_plaintext(untrusted_padded: bytes) -> DecryptedMessage:
         MalformedEnvelope: bad padding, or not exactly one valid payload.
     """
     try:
-        inner = nacl.bindings.sodium_unpad(untrusted_padded, BLOCK_SIZE)
-    except nacl.exceptions.CryptoError as exc:
+        inner = unpad(untrusted_padded, BLOCK_SIZE)
+    except ValueError as exc:
         raise MalformedEnvelope("bad padding") from exc
     return _decode(inner)
 
 
 def _text(value: Any, limit: int = MAX_TEXT_BYTES) -> str:
-    if not isinstance(value, str) or len(value.encode("utf-8", "surrogatepass")) > limit:
+    if not isinstance(value, str):
+        raise MalformedEnvelope("text field invalid or too long")
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # a lone surrogate: msgpack could not encode it either
+        raise MalformedEnvelope("text field is not valid Unicode") from exc
+    if size > limit:
         raise MalformedEnvelope("text field invalid or too long")
     return value
 

@@ -46,7 +46,10 @@ class DecryptionError(CryptoError):
 
 class ReplayedMessage(DecryptionError):
     """The message's key is gone: it was already decrypted (a duplicate delivery or a replay), or
-    it was skipped so long ago that its key was evicted by the skipped-key bound. Safe to drop."""
+    it was skipped so long ago that its key was evicted by the skipped-key bound. Safe to drop.
+
+    Raised for messages of the receiving chain in use. A used or evicted message of an *older*
+    chain cannot be told apart from a forgery and raises plain `DecryptionError`."""
 
     def __init__(self) -> None:
         CryptoError.__init__(self, "message was already decrypted")

@@ -57,6 +57,8 @@ _REDACTED = "<redacted>"
 
 
 def _check_length(untrusted: bytes, size: int) -> bytes:
+    if type(untrusted) is bytes and len(untrusted) == size:  # the common case, on every message
+        return untrusted
     if not isinstance(untrusted, bytes | bytearray) or len(untrusted) != size:
         raise InvalidKey("key has the wrong length")
     return bytes(untrusted)

@@ -66,7 +66,16 @@ def _session_ad(initiator: IdentityPublicKey, responder: IdentityPublicKey) -> b
 class Session:
     """An end-to-end session with one peer. Secret: prints `<redacted>`."""
 
-    __slots__ = ("_ad", "_awaiting_reply", "_initiator", "_own", "_peer", "_ratchet", "_x3dh")
+    __slots__ = (
+        "_ad",
+        "_awaiting_reply",
+        "_initiator",
+        "_message_ad",
+        "_own",
+        "_peer",
+        "_ratchet",
+        "_x3dh",
+    )
 
     def __init__(
         self,
@@ -84,6 +93,7 @@ class Session:
         self._x3dh = x3dh
         self._awaiting_reply = awaiting_reply
         self._ad = _session_ad(own, peer) if initiator else _session_ad(peer, own)
+        self._message_ad = self._ad + lp(prefix_for(EnvelopeKind.MESSAGE, None))
 
     # ------------------------------------------------------------------------------ set-up
 
@@ -173,11 +183,12 @@ class Session:
         """
         plaintext = encode_plaintext(message_id or new_message_id(), payload)
         if self._awaiting_reply:
-            kind, x3dh = EnvelopeKind.PREKEY, self._x3dh
+            prefix = prefix_for(EnvelopeKind.PREKEY, self._x3dh)
+            ad = self._ad + lp(prefix)
         else:
-            kind, x3dh = EnvelopeKind.MESSAGE, None
-        prefix = prefix_for(kind, x3dh)
-        header, ciphertext = self._ratchet.encrypt(plaintext, self._ad + lp(prefix))
+            prefix = prefix_for(EnvelopeKind.MESSAGE, None)
+            ad = self._message_ad
+        header, ciphertext = self._ratchet.encrypt(plaintext, ad)
         return prefix + header.to_bytes() + ciphertext
 
     def decrypt(self, untrusted_envelope: bytes) -> DecryptedMessage:
@@ -191,9 +202,13 @@ class Session:
             TooManySkipped: it lies more than the skip bound ahead in its chain.
         """
         env = Envelope.parse(untrusted_envelope)
-        if env.kind is EnvelopeKind.PREKEY and (self._initiator or env.x3dh != self._x3dh):
+        if env.kind is EnvelopeKind.MESSAGE:
+            ad = self._message_ad
+        elif self._initiator or env.x3dh != self._x3dh:
             raise DecryptionError()
-        message = self._ratchet.decrypt(env.header, env.ciphertext, self._ad + lp(env.prefix()))
+        else:
+            ad = self._ad + lp(env.prefix())
+        message = self._ratchet.decrypt(env.header, env.ciphertext, ad)
         self._awaiting_reply = False
         return message
 

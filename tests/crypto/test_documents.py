@@ -141,3 +141,38 @@ def test_disclosure_hash_changes_with_version_language_and_text() -> None:
         replace(base, text=base.text + " ").digest(),
     }
     assert len(digests) == 4
+
+
+def _widen_int(encoded: bytes, value: int) -> bytes:
+    """The same msgpack value with `value` (a uint32) re-encoded as a uint64: not canonical."""
+    narrow = b"\xce" + value.to_bytes(4, "big")
+    assert encoded.count(narrow) == 1
+    return encoded.replace(narrow, b"\xcf" + value.to_bytes(8, "big"))
+
+
+def test_documents_have_one_canonical_encoding() -> None:
+    """Signing the same content twice gives identical bytes; another encoding of the same values,
+    of the signed body or of the outer document, is refused even under the genuine signatures."""
+    counselor, client = IdentityKeyPair.generate(), IdentityKeyPair.generate()
+    bundle = new_store(counselor).bundle(counselor)
+    publication = sign_publication(counselor, PROFILE, DISCLOSURES, bundle, NOW)
+    assert publication == sign_publication(counselor, PROFILE, DISCLOSURES, bundle, NOW)
+    consent = countersign_consent(counselor, sign_consent(client, _consent(client, counselor)))
+    assert consent == countersign_consent(
+        counselor, sign_consent(client, _consent(client, counselor))
+    )
+    for signed, verify in (
+        (publication, lambda b: verify_publication(b, counselor.public)),
+        (consent, verify_consent),
+    ):
+        verify(signed)
+        outer = msgpack.unpackb(signed)
+        wide_body = _widen_int(outer[1], NOW)
+        assert msgpack.unpackb(wide_body) == msgpack.unpackb(outer[1])
+        forged = msgpack.packb([outer[0], wide_body, *outer[2:]], use_bin_type=True)
+        with pytest.raises(MalformedDocument):
+            verify(forged)
+        wide_outer = signed[:1] + b"\xcf" + (1).to_bytes(8, "big") + signed[2:]  # version 1
+        assert msgpack.unpackb(wide_outer) == outer
+        with pytest.raises(MalformedDocument):
+            verify(wide_outer)

@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 
 from crypto.envelope import (
     BLOCK_SIZE,
+    MAX_BLOB,
     MAX_ENVELOPE_SIZE,
+    MAX_ITEMS,
+    MAX_PADDED_SIZE,
     MAX_TEXT_BYTES,
     ConsentPayload,
     Control,
@@ -163,3 +166,52 @@ def test_sender_refuses_malformed_payload_fields() -> None:
 def test_payloads_print_redacted(payload: object) -> None:
     """Payload reprs never show plaintext, so a stray log line cannot leak a message."""
     assert repr(payload) == str(payload) == f"{type(payload).__name__}(<redacted>)"
+
+
+def test_size_limits_hold_on_both_sides() -> None:
+    """The largest text travels; one byte more, a total padded size over 64 KiB, or an over-long
+    field or list in a received plaintext is refused; an envelope one byte over the maximum is
+    refused before any decryption."""
+    pair = start()
+    biggest = Text("x" * MAX_TEXT_BYTES)
+    envelope = pair.alice.encrypt(biggest)
+    assert len(envelope) <= MAX_ENVELOPE_SIZE
+    assert pair.bob.decrypt(envelope).payload == biggest
+    too_big = Introduction(bytes(MAX_BLOB), bytes(MAX_BLOB), "x" * MAX_TEXT_BYTES)
+    with pytest.raises(MalformedEnvelope):
+        pair.alice.encrypt(too_big)
+    for doc in (
+        [1, bytes(16), 1, "x" * (MAX_TEXT_BYTES + 1)],
+        [1, bytes(16), 2, ["x"] * (MAX_ITEMS + 1), []],
+        [1, bytes(16), 3, bytes(MAX_BLOB + 1)],
+        [1, bytes(16), 4, [bytes(16)] * (MAX_ITEMS + 1), 1],
+    ):
+        padded = nacl.bindings.sodium_pad(msgpack.packb(doc, use_bin_type=True), BLOCK_SIZE)
+        with pytest.raises(MalformedEnvelope):
+            decode_plaintext(padded)
+    prekey_head = start(finish_handshake=False).alice.encrypt(Text(""))[: 2 + 72 + 40]
+    for head in (b"\x01\x02" + b"\x09" * 40, prekey_head):
+        largest = head + bytes(24 + MAX_PADDED_SIZE + 16)
+        assert len(largest) <= MAX_ENVELOPE_SIZE
+        Envelope.parse(largest)
+        with pytest.raises(MalformedEnvelope):
+            Envelope.parse(largest + bytes(BLOCK_SIZE))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        Text("\ud800"),
+        Control(ControlAction.REFERRAL, "call \udfff"),
+        SessionSummary(("ok", "\udc80"), ()),
+        Introduction(b"c", b"q", "\ud83d"),
+    ],
+    ids=["text", "control", "summary", "introduction"],
+)
+def test_text_with_a_lone_surrogate_is_refused_with_malformed_envelope(payload: object) -> None:
+    """Text that is not valid Unicode (a lone surrogate, e.g. from a bad paste) raises
+    MalformedEnvelope like any other invalid payload, not a UnicodeEncodeError."""
+    pair = start()
+    with pytest.raises(MalformedEnvelope):
+        pair.alice.encrypt(payload)  # type: ignore[arg-type]
+    assert pair.bob.decrypt(pair.alice.encrypt(Text("still fine"))).payload == Text("still fine")
