@@ -32,10 +32,10 @@ from enum import IntEnum
 from typing import Any
 
 import nacl.bindings
+import nacl.exceptions
 import nacl.utils
 
 from crypto._codec import pack, unpack
-from crypto._sodium import unpad
 from crypto.errors import MalformedEnvelope
 from crypto.keys import KEY_SIZE, X25519PublicKey
 from crypto.x3dh import X3DHHeader
@@ -294,8 +294,8 @@ def decode_plaintext(untrusted_padded: bytes) -> DecryptedMessage:
         MalformedEnvelope: bad padding, or not exactly one valid payload.
     """
     try:
-        inner = unpad(untrusted_padded, BLOCK_SIZE)
-    except ValueError as exc:
+        inner = nacl.bindings.sodium_unpad(untrusted_padded, BLOCK_SIZE)
+    except (ValueError, nacl.exceptions.CryptoError) as exc:
         raise MalformedEnvelope("bad padding") from exc
     return _decode(inner)
 

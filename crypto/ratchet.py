@@ -1,8 +1,8 @@
 """The Double Ratchet: python-doubleratchet with PyNaCl plugged in, driven synchronously.
 
 Choices plugged into `doubleratchet` (pinned `>=1.3,<2`):
-- AEAD: XChaCha20-Poly1305-IETF (libsodium, called through `crypto._sodium`, PyNaCl's binding
-  without its wrappers' per-call overhead) with a random 24-byte nonce prepended. Decryption
+- AEAD: XChaCha20-Poly1305-IETF (libsodium through PyNaCl's public `nacl.bindings`) with a
+  random 24-byte nonce prepended. Decryption
   also checks the padding and the inner payload, so a message that authenticates but does not
   parse is refused *before* the library commits its state.
 - DH: X25519 (libsodium). A ratchet "private key" as the library sees it is the 64 bytes
@@ -56,7 +56,6 @@ from doubleratchet.symmetric_key_ratchet import SymmetricKeyRatchet
 from doubleratchet.types import EncryptedMessage, Header
 
 from crypto._codec import hkdf_sha256
-from crypto._sodium import aead_decrypt, aead_encrypt
 from crypto.envelope import (
     MAX_PADDED_SIZE,
     NONCE_SIZE,
@@ -73,6 +72,9 @@ from crypto.errors import (
     TooManySkipped,
 )
 from crypto.keys import X25519KeyPair, X25519PublicKey
+
+_aead_encrypt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt
+_aead_decrypt = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_decrypt
 
 __all__ = ["MAX_SKIP", "MAX_SKIPPED_KEYS", "ROOT_KDF_INFO", "Ratchet"]
 
@@ -103,17 +105,17 @@ class _Aead(dr_aead.AEAD):
     @staticmethod
     async def encrypt(plaintext: bytes, key: bytes, associated_data: bytes) -> bytes:
         nonce = nacl.utils.random(NONCE_SIZE)
-        return nonce + aead_encrypt(plaintext, associated_data, nonce, key)
+        return nonce + _aead_encrypt(plaintext, associated_data, nonce, key)
 
     @staticmethod
     async def decrypt(ciphertext: bytes, key: bytes, associated_data: bytes) -> bytes:
         if len(ciphertext) < NONCE_SIZE + TAG_SIZE:
             raise dr_aead.DecryptionFailedException("short ciphertext")
         try:
-            plaintext = aead_decrypt(
+            plaintext = _aead_decrypt(
                 ciphertext[NONCE_SIZE:], associated_data, ciphertext[:NONCE_SIZE], key
             )
-        except ValueError as exc:
+        except nacl.exceptions.CryptoError as exc:
             raise dr_aead.AuthenticationFailedException("authentication failed") from exc
         try:
             _DECODED.set(decode_plaintext(plaintext))
