@@ -219,8 +219,8 @@ class Chat(ServiceBase):
         profile = self._profile_or_raise()
         if profile.role != "client":
             raise InvalidInput("Only a client profile can consent.")
-        if len(first_message.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
-            raise InvalidInput("The message is too long.")
+        if first_message:
+            _check_text(first_message)
         invite, listing, _ = engine.load_invite(invite_id)
         disclosure = listing.publication.disclosure(language)
         if disclosure is None:
@@ -264,8 +264,7 @@ class Chat(ServiceBase):
     @_guarded
     async def send_text(self, conversation_id: str, text: str) -> str:
         """Encrypt and queue a text; returns its message id once stored (works offline)."""
-        if not text:
-            raise InvalidInput("The message is empty.")
+        _check_text(text)
         return await self._send(
             SendRequest(_conv_id(conversation_id), Text(text), api.MessageKind.TEXT, {"text": text})
         )
@@ -359,3 +358,19 @@ def _profile_view(profile: CounselorProfile) -> api.CounselorProfileView:
         response_time_hours=profile.response_time_hours,
         records_retention_years=profile.records_retention_years,
     )
+
+
+def _check_text(text: str) -> None:
+    """Refuse, before anything is stored, a text the envelope cannot carry.
+
+    Raises:
+        InvalidInput: empty, not encodable as UTF-8 (a lone surrogate), or too long.
+    """
+    if not text:
+        raise InvalidInput("The message is empty.")
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise InvalidInput("The message contains characters that cannot be sent.") from None
+    if size > MAX_TEXT_BYTES:
+        raise InvalidInput("The message is too long.")

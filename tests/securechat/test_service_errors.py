@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crypto.envelope import MAX_TEXT_BYTES
 from securechat import api, profiles
 from securechat.errors import (
     CorruptProfile,
@@ -99,3 +100,16 @@ async def test_events_and_settings(tmp_path: Path) -> None:
     await events.aclose()
     await other.aclose()
     assert "redacted" in repr(service)
+
+
+async def test_unsendable_text_is_refused_before_anything_is_stored(tmp_path: Path) -> None:
+    """Empty, too long, or not UTF-8 (a lone surrogate): InvalidInput, whatever the conversation."""
+    service = await make(tmp_path)
+    try:
+        for text in ("", "x" * (MAX_TEXT_BYTES + 1), "broken \ud800 text"):
+            with pytest.raises(InvalidInput):
+                await service.send_text("1", text)
+        with pytest.raises(NotFound):  # a sendable text reaches the conversation lookup
+            await service.send_text("1", "x" * MAX_TEXT_BYTES)
+    finally:
+        await service.close()
