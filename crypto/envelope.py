@@ -43,6 +43,7 @@ from crypto.x3dh import X3DHHeader
 __all__ = [
     "BLOCK_SIZE",
     "MAX_ENVELOPE_SIZE",
+    "MAX_NAME_BYTES",
     "MAX_PADDED_SIZE",
     "MAX_TEXT_BYTES",
     "VERSION",
@@ -72,6 +73,7 @@ NONCE_SIZE = 24
 TAG_SIZE = 16
 MESSAGE_ID_SIZE = 16
 MAX_TEXT_BYTES = 32 * 1024
+MAX_NAME_BYTES = 800  # a display name: 200 characters of up to 4 bytes
 MAX_ITEMS = 100
 MAX_BLOB = 16 * 1024
 RATCHET_HEADER_SIZE = KEY_SIZE + 8
@@ -232,11 +234,13 @@ class Control(_Redacted):
 
 @dataclass(frozen=True, repr=False)
 class Introduction(_Redacted):
-    """The client's first message: signed consent record, reply queue, first words."""
+    """The client's first message: signed consent record, reply queue, first words, and the
+    name the client chose to show (empty in the counselor's answer, or if none was given)."""
 
     consent_record: bytes
     reply_queue: bytes
     text: str
+    name: str = ""
 
 
 Payload = Text | SessionSummary | ConsentPayload | Receipt | Control | Introduction
@@ -269,7 +273,8 @@ def _fields(payload: Payload) -> tuple[int, list[Any]]:
         return 4, [list(payload.message_ids), int(payload.status)]
     if isinstance(payload, Control):
         return 5, [int(payload.action), payload.text]
-    return 6, [payload.consent_record, payload.reply_queue, payload.text]
+    fields = [payload.consent_record, payload.reply_queue, payload.text]
+    return 6, [*fields, payload.name] if payload.name else fields
 
 
 def encode_plaintext(message_id: bytes, payload: Payload) -> bytes:
@@ -349,6 +354,7 @@ def _validate(message_id: bytes, payload: Payload) -> None:
         _blob(payload.consent_record)
         _blob(payload.reply_queue)
         _text(payload.text)
+        _text(payload.name, MAX_NAME_BYTES)
     else:
         raise MalformedEnvelope("unknown payload kind")
 
@@ -374,8 +380,9 @@ def _decode(inner: bytes) -> DecryptedMessage:
             payload = Receipt(ids, ReceiptStatus(f[1]))
         elif kind == 5 and len(f) == 2:
             payload = Control(ControlAction(f[0]), _text(f[1]))
-        elif kind == 6 and len(f) == 3:
-            payload = Introduction(_blob(f[0]), _blob(f[1], None), _text(f[2]))
+        elif kind == 6 and len(f) in (3, 4):  # the name is optional (absent before it existed)
+            name = _text(f[3], MAX_NAME_BYTES) if len(f) == 4 else ""
+            payload = Introduction(_blob(f[0]), _blob(f[1], None), _text(f[2]), name)
         else:
             raise MalformedEnvelope("unknown payload kind")
     except (ValueError, TypeError) as exc:

@@ -224,8 +224,10 @@ class FirstContact(EngineBase):
         rid: bytes,
         rkey_seed: bytes,
         own_address: QueueAddress,
+        name: str = "",
     ) -> tuple[int, list[api.Event]]:
-        """Sign consent, run X3DH and queue the introduction, all in one transaction.
+        """Sign consent, run X3DH and queue the introduction (with `name`, what the client
+        chose to be called), all in one transaction.
 
         Raises:
             NotFound: unknown invite; InvalidInput: no disclosure in `language`, or text too
@@ -253,7 +255,7 @@ class FirstContact(EngineBase):
                 self._identity,
                 pub.bundle(opk_id, opk),
                 pub.identity,
-                Introduction(signed, own_address.to_bytes(), text),
+                Introduction(signed, own_address.to_bytes(), text, name),
             )
         except CryptoError as exc:
             raise InvalidInput("The message is too long.") from exc

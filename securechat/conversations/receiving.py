@@ -181,7 +181,7 @@ class Receiving(EngineBase):
         countersigned = countersign_consent(self._identity, intro.consent_record)
         conn.execute("UPDATE intake SET prekeys = ? WHERE id = 1", (store.to_bytes(),))
         peer_key = session.peer_identity.to_bytes()
-        contact_id = self._contact_for_client(conn, peer_key)
+        contact_id = self._contact_for_client(conn, peer_key, intro.name)
         now = now_ms()
         relay_url = str(conn.execute("SELECT relay_url FROM intake WHERE id = 1").fetchone()[0])
         cur = conn.execute(
@@ -220,12 +220,17 @@ class Receiving(EngineBase):
             conn.execute("UPDATE conversations SET unread = unread + 1 WHERE id = ?", (conv_id,))
             events.append(api.MessageReceived(str(conv_id), message_id))
 
-    def _contact_for_client(self, conn: Any, key: bytes) -> int:
+    def _contact_for_client(self, conn: Any, key: bytes, untrusted_name: str = "") -> int:
+        """The contact of a client key: known, or new under the name the client chose (one
+        line, at most 200 characters; shown as plain text), else "Client N"."""
         row = conn.execute("SELECT id FROM contacts WHERE identity_key = ?", (key,)).fetchone()
         if row is not None:
             return int(row[0])
-        count = int(conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
-        return self._contact(conn, key, f"Client {count + 1}", "client")
+        name = " ".join(untrusted_name.split())[:200]
+        if not name:
+            count = int(conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
+            name = f"Client {count + 1}"
+        return self._contact(conn, key, name, "client")
 
     def _published_hash(self, conn: Any, record: ConsentRecord) -> bool:
         try:

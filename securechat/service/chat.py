@@ -239,7 +239,7 @@ class Chat(ServiceBase):
                 return view.conversation_id
         rid, rkey, address = await self._new_queue(invite.relay_url)
         conv_id, events = engine.start_conversation(
-            invite_id, language, first_message, rid, bytes(rkey), address
+            invite_id, language, first_message, rid, bytes(rkey), address, profile.display_name
         )
         self._emit(events)
         link = self._link(invite.relay_url)

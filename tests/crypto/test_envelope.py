@@ -13,6 +13,7 @@ from crypto.envelope import (
     MAX_BLOB,
     MAX_ENVELOPE_SIZE,
     MAX_ITEMS,
+    MAX_NAME_BYTES,
     MAX_PADDED_SIZE,
     MAX_TEXT_BYTES,
     ConsentPayload,
@@ -41,6 +42,7 @@ PAYLOADS = [
     Control(ControlAction.WITHDRAW_CONSENT),
     Control(ControlAction.REFERRAL, "Please call the crisis line on 119 ext 8."),
     Introduction(b"consent", b"queue-id", "first words"),
+    Introduction(b"consent", b"queue-id", "first words", "Dewi"),
 ]
 
 
@@ -215,3 +217,19 @@ def test_text_with_a_lone_surrogate_is_refused_with_malformed_envelope(payload: 
     with pytest.raises(MalformedEnvelope):
         pair.alice.encrypt(payload)  # type: ignore[arg-type]
     assert pair.bob.decrypt(pair.alice.encrypt(Text("still fine"))).payload == Text("still fine")
+
+
+def test_introduction_name_is_optional_and_bounded() -> None:
+    """An introduction without a name (the earlier three-field form) still decodes, with an
+    empty name; a name over its limit is refused on both sides."""
+    message_id = new_message_id()
+    old_form = msgpack.packb([1, message_id, 6, b"consent", b"queue", "hi"], use_bin_type=True)
+    padded = nacl.bindings.sodium_pad(old_form, BLOCK_SIZE)
+    assert decode_plaintext(padded).payload == Introduction(b"consent", b"queue", "hi", "")
+    with pytest.raises(MalformedEnvelope):
+        encode_plaintext(message_id, Introduction(b"c", b"q", "hi", "x" * (MAX_NAME_BYTES + 1)))
+    too_long = msgpack.packb(
+        [1, message_id, 6, b"c", b"q", "hi", "x" * (MAX_NAME_BYTES + 1)], use_bin_type=True
+    )
+    with pytest.raises(MalformedEnvelope):
+        decode_plaintext(nacl.bindings.sodium_pad(too_long, BLOCK_SIZE))

@@ -65,6 +65,7 @@ async def test_service_first_contact_and_messages(tmp_path: Path, relay: RelayPr
         await wait_for(counselor_has_it)
         (sview,) = await counselor.conversations()
         sid = sview.conversation_id
+        assert sview.peer_name == "Ayu"  # the name the client chose to show
 
         async def client_active() -> bool:
             return (await client.conversations())[0].active and (await client.history(cid, 0, 10))[

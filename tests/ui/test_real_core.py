@@ -97,6 +97,7 @@ def test_message_crosses_a_real_relay_between_two_windows(
             _consent_and_send(qtbot, client, "Halo, saya butuh teman bicara")
 
             qtbot.waitUntil(lambda: counselor.conversations.rowCount() == 1, timeout=TIMEOUT)
+            assert counselor.conversations.view(0).peer_name == "Dewi (demo client)"
             counselor.conversation_list.setCurrentIndex(counselor.conversations.index(0, 0))
             counselor.on_conversation_chosen(counselor.conversations.index(0, 0))
             qtbot.waitUntil(
