@@ -1,12 +1,24 @@
 """Relay benchmark: durable end-to-end throughput, latency under load, idle-connection memory.
 
 Runs the real relay (``python -m relay.cli serve``, SQLite WAL, synchronous=FULL; and a
-second one with synchronous=NORMAL) and, as the baseline in the same run, a bare aiohttp
-WebSocket forwarder (bench/_forwarder.py: no auth, no storage), each in its own process; the
+second one with synchronous=NORMAL) and, as baselines in the same run, two bare aiohttp
+WebSocket forwarders (bench/_forwarder.py: no auth, no storage), each in its own process; the
 load generator (bench/_load.py) runs in another process. Everything is on loopback. Figures
-are medians over ``--repeats`` runs, with the relay/forwarder ratio. Nothing here asserts: it
-prints what it measured, including the CPU the server and the load generator used and the
+are medians over ``--repeats`` runs, with the relay/forwarder ratios. Nothing here asserts:
+it prints what it measured, including the CPU the server and the load generator used and the
 disk's fsync latency (the floor under a durable commit).
+
+The two forwarders:
+
+* ``fwd same`` (``--wire relay``), the baseline of the ratio: it speaks the relay's wire
+  protocol, so the load generator runs the same client code, sends the same frames and gets
+  the same replies as from the relay (OK per SEND, MSG pushes, OK per ACKS). It skips exactly
+  what the relay adds: signature checks, the store (and its commit before OK and push), the
+  delivery window.
+* ``fwd min`` (``--wire minimal``), the floor: ``[dest, body]`` items in, bodies out, one ack
+  item per sender per received frame, no replies at all. Per message it does a fraction of
+  the protocol's work (no reply item, no ids), so its figure bounds what aiohttp and msgpack
+  can move on this machine rather than what a relay could.
 
 What each arm does per message (throughput phase; bench/_load.py has the details):
 
@@ -20,12 +32,13 @@ What each arm does per message (throughput phase; bench/_load.py has the details
   ``ACKS {rid, mids}`` per queue per received frame (``--single-acks``: one ACK per message),
   which the relay deletes durably and answers ``OK``; the window (16) then lets the next
   messages go.
-* Forwarder: ``[dest, body]`` items; the forwarder regroups them by destination and sends
+* ``fwd same``: as the relay, except that OK and MSG go out at once (no store, no checks).
+* ``fwd min``: ``[dest, body]`` items; the forwarder regroups them by destination and sends
   one frame per destination per input frame; the receiver sends one ack item per sender per
   received frame, routed back through the forwarder the same way.
 
-    python bench/relay.py            # full run (about 5 minutes on 2 cores)
-    python bench/relay.py --quick    # short run (about a minute)
+    python bench/relay.py            # full run (about 7 minutes on 2 cores)
+    python bench/relay.py --quick    # short run (about two minutes)
 """
 
 from __future__ import annotations
@@ -148,6 +161,7 @@ def main() -> None:
     duration = "4" if args.quick else "10"
     idle_n = args.idle or (2000 if args.quick else 10000)
     hard = raise_nofile()
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
 
     tmp = Path(tempfile.mkdtemp(prefix="relay-bench-"))
     cfg = tmp / "bench.toml"
@@ -194,12 +208,24 @@ def main() -> None:
         ],
         tmp / "normal.port",
     )
+    same = Server(
+        "fwd-same",
+        [
+            sys.executable,
+            str(HERE / "_forwarder.py"),
+            "--wire",
+            "relay",
+            "--port-file",
+            str(tmp / "same.port"),
+        ],
+        tmp / "same.port",
+    )
     fwd = Server(
         "forward",
         [sys.executable, str(HERE / "_forwarder.py"), "--port-file", str(tmp / "fwd.port")],
         tmp / "fwd.port",
     )
-    servers = {"relay": relay, "relay-normal": normal, "forward": fwd}
+    servers = {"relay": relay, "relay-normal": normal, "fwd-same": same, "forward": fwd}
     results: dict[str, dict[str, list[Any]]] = {
         t: {"tp": [], "lat": [], "lat1k": [], "idle": []} for t in servers
     }
@@ -254,7 +280,7 @@ def main() -> None:
                         f"{r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms ({r['probes']} probes)",
                         flush=True,
                     )
-        for name, target in (("relay", "relay"), ("forward", "forward")):
+        for name, target in (("relay", "relay"), ("fwd-same", "relay"), ("forward", "forward")):
             r = load(servers[name], target, "idle", ["--idle", str(idle_n)])
             results[name]["idle"].append(r)
             print(
@@ -274,23 +300,38 @@ def main() -> None:
     def lat(t: str, k: str, key: str = "lat") -> float:
         return med([r[k] for r in results[t][key]])
 
-    ri, fi = results["relay"]["idle"][0], results["forward"]["idle"][0]
+    ri, si, fi = (results[t]["idle"][0] for t in ("relay", "fwd-same", "forward"))
     print()
     print(
         f"relay benchmark: {platform.python_implementation()} {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs, loopback, {repeats} repeat(s), medians; RLIMIT_NOFILE {hard}"
+        f"{os.cpu_count()} CPUs, loopback, {repeats} repeat(s), medians; RLIMIT_NOFILE {hard}; "
+        f"load average before/after {load_before} / {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     print(
-        "body 256 B; relay: SQLite WAL synchronous=FULL, secured queues, sender-signed SENDs "
-        "(session auth), ACKS per queue per frame; forwarder: no auth, no storage, one ack per "
-        "sender per frame routed back; both paced by delivery, <= 64 items per frame"
+        "body 256 B; relay: SQLite WAL, secured queues, sender-signed SENDs (session auth), "
+        "ACKS per queue per frame; fwd same: the relay's frames without checks or store; "
+        "fwd min: [dest, body] in, bodies out, no replies; all paced by delivery, <= 64 items "
+        "per frame"
     )
     w = 36
-    print(f"{'':{w}s}{'relay':>10s}{'(NORMAL)':>10s}{'forwarder':>11s}{'ratio':>7s}   target")
-    tr, tn, tf = tp("relay"), tp("relay-normal"), tp("forward")
     print(
-        f"{'delivered msg/s (256 q, 16 conns)':{w}s}{tr:10.0f}{tn:10.0f}{tf:11.0f}{tr / tf:7.2f}"
-        "   >= 20000, ratio >= 0.3"
+        f"{'':{w}s}{'relay':>9s}{'(NORMAL)':>9s}{'fwd same':>10s}{'fwd min':>10s}"
+        f"{'r/same':>8s}{'r/min':>7s}   target"
+    )
+
+    def row(name: str, a: float, n: float, b: float, c: float, fmt: str, goal: str = "") -> None:
+        print(
+            f"{name:{w}s}{a:9{fmt}}{n:9{fmt}}{b:10{fmt}}{c:10{fmt}}{a / b:8.2f}{a / c:7.2f}   {goal}"
+        )
+
+    row(
+        "delivered msg/s (256 q, 16 conns)",
+        tp("relay"),
+        tp("relay-normal"),
+        tp("fwd-same"),
+        tp("forward"),
+        ".0f",
+        ">= 20000, ratio >= 0.3",
     )
     for key, k, name in (
         ("lat", "p50_ms", "one-hop p50 ms @ 5000 msg/s"),
@@ -298,30 +339,36 @@ def main() -> None:
         ("lat1k", "p50_ms", "one-hop p50 ms @ 1000 msg/s"),
         ("lat1k", "p99_ms", "one-hop p99 ms @ 1000 msg/s"),
     ):
-        a, n, b = lat("relay", k, key), lat("relay-normal", k, key), lat("forward", k, key)
         goal = "<= 2 ms" if (key, k) == ("lat", "p99_ms") else ""
-        print(f"{name:{w}s}{a:10.2f}{n:10.2f}{b:11.2f}{a / b:7.1f}   {goal}")
+        vals = [lat(t, k, key) for t in ("relay", "relay-normal", "fwd-same", "forward")]
+        row(name, *vals, ".2f", goal)
     cpu = {t: med([r["server_cpu"] for r in results[t]["tp"]]) for t in servers}
     lcpu = {t: med([r["load_cpu"] for r in results[t]["tp"]]) for t in servers}
+    order = ("relay", "relay-normal", "fwd-same", "forward")
     print(
-        f"{'server CPU (cores) in throughput':{w}s}{cpu['relay']:10.2f}{cpu['relay-normal']:10.2f}"
-        f"{cpu['forward']:11.2f}"
+        f"{'server CPU (cores) in throughput':{w}s}"
+        + "".join(f"{cpu[t]:{9 if i < 2 else 10}.2f}" for i, t in enumerate(order))
     )
     print(
-        f"{'load generator CPU (cores)':{w}s}{lcpu['relay']:10.2f}{lcpu['relay-normal']:10.2f}"
-        f"{lcpu['forward']:11.2f}"
+        f"{'load generator CPU (cores)':{w}s}"
+        + "".join(f"{lcpu[t]:{9 if i < 2 else 10}.2f}" for i, t in enumerate(order))
     )
     fl50, fl99 = med([f[0] for f in floors]), med([f[1] for f in floors])
-    print(f"{'fsync 4 KiB p50 / p99 ms (floor)':{w}s}{fl50:10.2f}{fl99:10.2f}")
+    print(f"{'fsync 4 KiB p50 / p99 ms (floor)':{w}s}{fl50:9.2f}{fl99:9.2f}")
     print(
-        f"{'KiB per idle connection (RSS/N)':{w}s}{ri['kib_per_conn']:10.1f}{'':10s}"
-        f"{fi['kib_per_conn']:11.1f}{ri['kib_per_conn'] / max(0.01, fi['kib_per_conn']):7.2f}   <= 30 KiB"
+        f"{'KiB per idle connection (RSS/N)':{w}s}{ri['kib_per_conn']:9.1f}{'':9s}"
+        f"{si['kib_per_conn']:10.1f}{fi['kib_per_conn']:10.1f}"
+        f"{ri['kib_per_conn'] / max(0.01, si['kib_per_conn']):8.2f}"
+        f"{ri['kib_per_conn'] / max(0.01, fi['kib_per_conn']):7.2f}   <= 30 KiB"
     )
     held = lambda r: r["server_counted"] == r["connections"] and r["sample_answered"] == r["sample"]  # noqa: E731
-    print(f"{f'{idle_n} connections held':{w}s}{held(ri)!s:>10s}{'':10s}{held(fi)!s:>11s}")
+    print(
+        f"{f'{idle_n} connections held':{w}s}{held(ri)!s:>9s}{'':9s}{held(si)!s:>10s}"
+        f"{held(fi)!s:>10s}"
+    )
     print(
         "relay = SQLite synchronous=FULL (fsync per group commit); (NORMAL) = synchronous=NORMAL "
-        "(survives a process crash, not a power cut); ratio = relay FULL / forwarder"
+        "(survives a process crash, not a power cut); r/same, r/min = relay FULL / forwarder"
     )
 
 

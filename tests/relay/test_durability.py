@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from nacl.signing import SigningKey
 
 from relay.client import RelayClient
 from relay.exceptions import ClientError
-from relay.protocol import Msg
+from relay.protocol import Msg, Send
 from relay.store import read_stats
+from relay.store.sqlite import DB_NAME
 from tests.relay.conftest import RelayProcess
 
 
@@ -94,6 +97,83 @@ async def test_sigkill_during_sends_keeps_every_ok(tmp_path: Path) -> None:
         for k in range(8):  # per sender, order is kept
             mine = [b for b in got if b.startswith(b"%d-" % k)]
             assert mine == sorted(mine)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await relay.kill()
+
+
+@contextlib.contextmanager
+def write_lock(data_dir: Path) -> Iterator[None]:
+    """Hold SQLite's write lock on the relay's database: its commits wait until released."""
+    db = sqlite3.connect(data_dir / DB_NAME, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            db.execute("ROLLBACK")
+    finally:
+        db.close()
+
+
+async def test_no_ok_and_no_delivery_before_the_commit(tmp_path: Path) -> None:
+    """While the store cannot commit, a SEND gets no OK and no MSG; killed then, it is gone."""
+    relay = await RelayProcess(tmp_path / "data").start()
+    rkey = SigningKey.generate()
+    try:
+        async with (
+            await RelayClient.connect(relay.url) as recipient,
+            await RelayClient.connect(relay.url) as sender,
+        ):
+            rid, sid = await recipient.create_queue(rkey)
+            await recipient.subscribe(rid, rkey)
+            with write_lock(relay.data_dir):
+                ok = sender.submit(Send(sender.next_corr(), sid, b"held"))
+                with contextlib.suppress(TimeoutError):  # nothing may arrive: neither MSG
+                    early = await recipient.next_push(timeout=1.0)
+                    raise AssertionError(f"pushed before the commit: {early!r}")
+                assert not ok.done()  # nor OK
+            await asyncio.wait_for(ok, 10)  # committed once the lock is gone: OK, then MSG
+            m = await recipient.next_push(timeout=10)
+            assert isinstance(m, Msg)
+            assert m.body == b"held"
+            await recipient.ack(rid, m.mid, rkey)
+
+            with write_lock(relay.data_dir):
+                lost = sender.submit(Send(sender.next_corr(), sid, b"never confirmed"))
+                with contextlib.suppress(TimeoutError):
+                    early = await recipient.next_push(timeout=0.5)
+                    raise AssertionError(f"pushed before the commit: {early!r}")
+                await relay.kill()
+        assert lost.done()
+        assert isinstance(lost.exception(), ClientError)  # the sender never got OK
+
+        await relay.start()
+        assert await receive_all(relay, rid, rkey) == []  # and the relay never stored it
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await relay.kill()
+
+
+async def test_no_client_address_on_disk(tmp_path: Path) -> None:
+    """After a session over loopback, no file of the data directory contains the address."""
+    relay = await RelayProcess(tmp_path / "data").start()
+    rkey = SigningKey.generate()
+    try:
+        async with await RelayClient.connect(relay.url) as c:
+            rid, sid = await c.create_queue(rkey)
+            await c.send(sid, b"x" * 64)
+            await c.subscribe(rid, rkey)
+            m = await c.next_push(timeout=10)
+            assert isinstance(m, Msg)
+            await c.ack(rid, m.mid, rkey)
+        await relay.terminate()
+        files = [p for p in relay.data_dir.rglob("*") if p.is_file()]
+        assert files
+        for path in [*files, relay.log_path]:
+            data = path.read_bytes()
+            assert b"127.0.0.1" not in data, path.name
+            assert b"localhost" not in data, path.name
     finally:
         with contextlib.suppress(ProcessLookupError):
             await relay.kill()

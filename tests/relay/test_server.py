@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import logging
 import os
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 import aiohttp
 import msgpack
@@ -15,6 +19,7 @@ from nacl.signing import SigningKey
 from relay.client import RelayClient
 from relay.exceptions import (
     AuthError,
+    ClientError,
     CommandFailed,
     ConnectionClosed,
     ErrorCode,
@@ -587,3 +592,75 @@ async def test_long_queue_delivered_in_pages_in_order(start_relay: StartRelay) -
             got.append(m.body)
             await c.ack(rid, m.mid, rkey)
         assert got == sent
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    x509 = pytest.importorskip("cryptography.x509")
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_tls_serves_wss_only(start_relay: StartRelay, tmp_path: Path) -> None:
+    """With tls_cert/tls_key the relay speaks wss:// (a full round trip); plain ws:// fails."""
+    cert, key = self_signed(tmp_path)
+    relay = await start_relay(tls_cert=cert, tls_key=key)
+    trusted = ssl.create_default_context(cafile=str(cert))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=trusted)) as http:
+        url = f"wss://127.0.0.1:{relay.port}/ws"
+        async with await RelayClient.connect(url, session=http) as c:
+            rkey, rid, sid = await new_queue(c)
+            await c.send(sid, b"over tls")
+            await c.subscribe(rid, rkey)
+            assert (await next_msg(c)).body == b"over tls"
+    with pytest.raises(ClientError):
+        await RelayClient.connect(ws_url(relay), timeout=5)
+
+
+async def test_heartbeat_closes_a_peer_that_stops_answering(start_relay: StartRelay) -> None:
+    """A peer that never answers the relay's WebSocket pings is closed; one that does stays."""
+    relay = await start_relay(heartbeat=0.2)
+    async with aiohttp.ClientSession() as http:
+        silent = await http.ws_connect(ws_url(relay), autoping=False)
+        alive = await RelayClient.connect(ws_url(relay), heartbeat=None)
+        try:
+            async with asyncio.timeout(10):
+                while True:
+                    msg = await silent.receive()
+                    if msg.type in {aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED}:
+                        break  # the relay gave up on it
+            await wait_until(lambda: relay.counters["opened"] == 2 and len(relay._conns) == 1)
+            await asyncio.sleep(0.5)  # several heartbeats later the answering peer is still served
+            await alive.ping()
+        finally:
+            await silent.close()
+            await alive.close()
