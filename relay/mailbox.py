@@ -15,8 +15,13 @@ memory, and is tested without sockets or storage:
 Invariants
     * A message is handed out (``next_pushes``) at most once per subscription until acknowledged;
       a new subscription hands out every un-acknowledged message again (at-least-once).
-    * Messages are handed out in store order (`seq`) as far as they are known, never twice
-      within a subscription, and never after `acked` or `expire` removed them.
+    * Messages are handed out in store order (`seq`), never twice within a subscription, and
+      never after `acked` or `expire` removed them. A message that arrives while a page of
+      the store is being loaded is held aside: it joins the pushable messages only if that
+      page reached the end of the queue; otherwise a later page reads it from the store, so
+      it cannot overtake the older messages that no page has loaded yet.
+    * A page loaded for an earlier subscription (the same owner subscribed again meanwhile)
+      is ignored: it carries the page's `token`.
     * Nothing here decides durability: messages enter through `loaded`/`arrived` only after the
       store made them durable.
 """
@@ -24,6 +29,7 @@ Invariants
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Hashable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 
@@ -125,6 +131,10 @@ class _Subscription:
     messages: dict[int, StoredMessage] = field(default_factory=dict)
     by_mid: dict[bytes, int] = field(default_factory=dict)
     inflight: set[bytes] = field(default_factory=set)  # handed out, not yet acknowledged
+    token: int = 0  # tells this subscription's page loads from an earlier one's
+    # Arrivals while a page load is under way, by mid: they may lie beyond messages no page
+    # has loaded yet, so they wait for that page (kept if it was the last, else dropped).
+    early: dict[bytes, StoredMessage] = field(default_factory=dict)
 
 
 class Mailbox:
@@ -137,6 +147,7 @@ class Mailbox:
         self._subs: dict[bytes, _Subscription] = {}
         self._queues: dict[bytes, QueueRecord] = {}
         self._by_sid: dict[bytes, bytes] = {}
+        self._tokens = itertools.count(1)
 
     # ---- queue record cache ---------------------------------------------------------------
 
@@ -169,10 +180,15 @@ class Mailbox:
         out again once `loaded` is called.
         """
         old = self._subs.get(rid)
-        self._subs[rid] = _Subscription(owner)
+        self._subs[rid] = _Subscription(owner, token=next(self._tokens))
         if old is not None and old.owner != owner:
             return old.owner
         return None
+
+    def token(self, rid: bytes) -> int | None:
+        """Return the current subscription's token (pass it to `loaded`), or None."""
+        s = self._subs.get(rid)
+        return None if s is None else s.token
 
     def owner(self, rid: bytes) -> Hashable | None:
         """Return the subscriber of `rid`, or None."""
@@ -211,19 +227,30 @@ class Mailbox:
         owner: Hashable,
         messages: Iterable[StoredMessage],
         complete: bool = True,
+        token: int | None = None,
     ) -> bool:
         """Merge a page of the store's pending messages into `owner`'s subscription of `rid`.
 
         `complete` says the page reached the end of the queue. Pages keep only a bounded
         number of messages in memory per subscription; `more` asks for the next one.
-        Returns False (and does nothing) if `owner` is no longer the subscriber.
+        `token` (from `token` when the load was started) ties the page to the subscription
+        it was loaded for. Returns False (and does nothing) if `owner` is no longer the
+        subscriber, or the subscription is not the one the page was loaded for.
         """
         s = self._subs.get(rid)
-        if s is None or s.owner != owner:
+        if s is None or s.owner != owner or (token is not None and token != s.token):
             return False
         for m in messages:
             self._add(s, m)
             s.high = max(s.high, m.seq)
+        if complete:
+            # Nothing older is left in the store only: the arrivals held aside can go out
+            # (those the page already held are not added twice).
+            for m in s.early.values():
+                self._add(s, m)
+        # Otherwise they lie beyond this page, maybe beyond unloaded older messages too:
+        # they are durable, so a later page reads them in store order.
+        s.early.clear()
         s.loaded = True
         s.loading = False
         s.complete = complete
@@ -246,12 +273,17 @@ class Mailbox:
         """Note a message that became durable; return the subscriber to push to, or None.
 
         While older messages are still in the store only (`complete` False), the arrival is
-        left to a later page, so that messages go out in store order.
+        left to a later page, so that messages go out in store order. While a page is being
+        loaded (the first one, or one asked for by `more`), the arrival is held aside until
+        the page tells whether it reached the end of the queue (see `loaded`).
         """
         s = self._subs.get(rid)
         if s is None:
             return None
-        if s.loaded and not s.complete:
+        if not s.loaded or s.loading:
+            s.early[message.mid] = message
+            return None
+        if not s.complete:
             return None
         self._add(s, message)
         return s.owner
@@ -286,6 +318,7 @@ class Mailbox:
         s = self._subs.get(rid)
         if s is None:
             return None
+        s.early.pop(mid, None)
         self._remove(s, mid)
         return s.owner
 
@@ -304,6 +337,8 @@ class Mailbox:
             old = [m.mid for m in s.messages.values() if m.ts < before]
             for mid in old:
                 self._remove(s, mid)
+            for mid in [m.mid for m in s.early.values() if m.ts < before]:
+                del s.early[mid]
             if old:
                 changed.append((rid, s.owner))
         return changed

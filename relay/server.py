@@ -628,16 +628,17 @@ class RelayServer:
     def _load_page(self, conn: Conn, rid: bytes, after: int) -> asyncio.Future[Any]:
         """Load the next page of `rid`'s stored messages into `conn`'s subscription."""
         page = self._page
+        token = self.mailbox.token(rid)
         fut = _future(self.store.pending(rid, page, after))
 
         def loaded(f: asyncio.Future[list[StoredMessage]]) -> None:
             if f.cancelled() or f.exception() is not None:
-                if self.mailbox.owner(rid) is conn:
+                if self.mailbox.owner(rid) is conn and self.mailbox.token(rid) == token:
                     self.mailbox.unsubscribe(rid)
-                conn.subs.discard(rid)
+                    conn.subs.discard(rid)
                 return
             msgs = f.result()
-            if self.mailbox.loaded(rid, conn, msgs, complete=len(msgs) < page):
+            if self.mailbox.loaded(rid, conn, msgs, complete=len(msgs) < page, token=token):
                 self._want_push(conn, rid)
 
         fut.add_done_callback(loaded)

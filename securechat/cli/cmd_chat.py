@@ -63,6 +63,12 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("sync", help="connect, send what is queued, receive what is waiting")
     p.add_argument("--wait", type=float, default=0.0, help="then keep listening this long")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="give up (exit 1, nothing lost) if a relay is not reachable within this many seconds",
+    )
     p.set_defaults(handler=_sync)
 
     p = sub.add_parser("history", help="print a conversation")
@@ -250,10 +256,10 @@ def _sync(ctx: Context, args: argparse.Namespace) -> int:
 
         collector = asyncio.ensure_future(collect())
         try:
-            await service.sync()
+            await service.sync(timeout=args.timeout)
             if args.wait > 0:
                 await asyncio.sleep(args.wait)
-                await service.sync()
+                await service.sync(timeout=args.timeout)
         finally:
             collector.cancel()
             await asyncio.gather(collector, return_exceptions=True)

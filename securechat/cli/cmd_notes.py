@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from securechat.cli.common import Context, new_kdf_params, read_new_secret
-from securechat.errors import InvalidInput
+from securechat.errors import InvalidInput, PlaintextExportRefused
 from securechat.notes import (
     TEMPLATES,
     NoteBook,
@@ -212,7 +212,8 @@ def _search(ctx: Context, args: argparse.Namespace) -> int:
                     "session": hit.session_id,
                     "snippet": hit.snippet,
                 },
-                f"{hit.note_id}\tclient {hit.contact_id}\tsession {hit.session_id}\t{hit.snippet}",
+                f"{hit.note_id}\tclient {hit.contact_id}\tsession {hit.session_id}\t"
+                + " ".join(hit.snippet.split()),  # one line per hit
             )
     return 0
 
@@ -220,6 +221,12 @@ def _search(ctx: Context, args: argparse.Namespace) -> int:
 def _export(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.unlock() as profile:
         if args.format == "markdown":
+            if not args.plaintext:
+                raise PlaintextExportRefused(
+                    PlaintextExportRefused.default_message.replace(
+                        "Ask for it explicitly", "Add --plaintext"
+                    )
+                )
             count = export_markdown(
                 profile.store,
                 args.out,

@@ -117,3 +117,53 @@ async def test_cli_walkthrough(tmp_path: Path) -> None:
     finally:
         await relay.terminate()
         await relay.stop()
+
+
+def incoming(home: Path, conv: str) -> list[str]:
+    return [m["text"] for m in cli(home, "history", conv) if not m["outgoing"]]
+
+
+async def test_cli_relay_killed_and_offline_sends(tmp_path: Path) -> None:
+    """With the CLI alone: texts written while the relay is SIGKILLed are kept, `sync` fails
+    clearly meanwhile, and after the restart every text arrives exactly once, in order."""
+    relay = await RelayProcess(tmp_path / "relay").start()
+    sari, ayu = tmp_path / "sari", tmp_path / "ayu"
+    try:
+        cli(sari, "init", "--role", "counselor", "--name", "Sari Wulandari")
+        cli(ayu, "init", "--role", "client", "--name", "Ayu")
+        (published,) = cli(sari, "publish", "--relay", relay.url)
+        (consented,) = cli(ayu, "consent", published["invite"], "--message", "c-first")
+        ayu_conv = consented["conversation"]
+        cli(ayu, "sync")
+        sari_conv = cli(sari, "sync")[0]["conversation"]
+        for i in range(2):
+            cli(ayu, "send", ayu_conv, f"c-{i}")
+            cli(sari, "send", sari_conv, f"s-{i}")
+        cli(ayu, "sync")
+        cli(sari, "sync")
+
+        await relay.kill()  # SIGKILL: no shutdown code runs
+        for i in range(2, 4):
+            cli(ayu, "send", ayu_conv, f"c-{i}")
+            cli(sari, "send", sari_conv, f"s-{i}")
+        down = cli_fails(ayu, "sync", "--timeout", "3")
+        assert down.returncode == 1, down.stdout
+        assert "cannot be reached" in down.stderr
+        assert "Traceback" not in down.stderr
+        queued = cli(ayu, "history", ayu_conv)
+        assert [(m["text"], m["state"]) for m in queued[-2:]] == [
+            ("c-2", "queued"),
+            ("c-3", "queued"),
+        ]
+
+        await relay.start(same_port=True)
+        cli(ayu, "sync")
+        cli(sari, "sync")
+        cli(ayu, "sync")
+        cli(sari, "sync")
+        assert incoming(sari, sari_conv) == ["c-first"] + [f"c-{i}" for i in range(4)]
+        assert incoming(ayu, ayu_conv) == [f"s-{i}" for i in range(4)]
+        assert {m["state"] for m in cli(ayu, "history", ayu_conv) if m["outgoing"]} == {"delivered"}
+    finally:
+        await relay.terminate()
+        await relay.stop()

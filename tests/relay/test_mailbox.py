@@ -73,7 +73,7 @@ def test_nothing_pushed_before_load() -> None:
     """Arrivals before the store's pending list is loaded wait for it, then keep seq order."""
     mb = Mailbox(window=10)
     mb.subscribe(RID, "a")
-    assert mb.arrived(RID, msg(5)) == "a"
+    assert mb.arrived(RID, msg(5)) is None  # held aside until the page is in
     assert mb.next_pushes(RID, "a") == []
     mb.loaded(RID, "a", [msg(3), msg(4), msg(5)])  # 5 raced: appears in both
     assert [m.seq for m in mb.next_pushes(RID, "a")] == [3, 4, 5]
@@ -198,3 +198,83 @@ def test_pages_bound_memory_and_keep_order() -> None:
     assert [m.seq for m in mb.next_pushes(RID, "a")] == [4, 9]
     assert mb.arrived(RID, msg(10)) == "a"  # complete again: arrivals join directly
     assert mb.more(RID, "a") is None
+
+
+def test_arrival_during_first_load_waits_for_the_older_pages() -> None:
+    """An arrival while the first page loads does not overtake messages beyond that page.
+
+    The relay restarted with a long queue: the recipient subscribes while the sender flushes
+    its backlog. The page (1..3) is incomplete; 9 arrived meanwhile; 4..8 are in the store
+    only. 9 must go out after them, read again from the store by a later page.
+    """
+    mb = Mailbox(window=2)
+    mb.subscribe(RID, "a")
+    assert mb.arrived(RID, msg(9)) is None
+    mb.loaded(RID, "a", [msg(1), msg(2), msg(3)], complete=False)
+    pushed = [m.seq for m in mb.next_pushes(RID, "a")]
+    for seq in (1, 2):
+        mb.acked(RID, msg(seq).mid)
+    pushed += [m.seq for m in mb.next_pushes(RID, "a")]
+    assert pushed == [1, 2, 3]  # 9 is not among the messages ready to go
+    assert mb.more(RID, "a") == 3
+    mb.loaded(RID, "a", [msg(4), msg(5), msg(6), msg(7), msg(8), msg(9)], complete=True)
+    mb.acked(RID, msg(3).mid)
+    while out := mb.next_pushes(RID, "a"):
+        pushed += [m.seq for m in out]
+        for m in out:
+            mb.acked(RID, m.mid)
+    assert pushed == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+
+
+def test_arrival_during_a_load_that_reaches_the_end_is_kept() -> None:
+    """A message committed just after a page was read is kept if that page was the last.
+
+    The store hands out the page and the arrival together; the arrival may be noted first.
+    Whether the load was the first or one asked for by `more`, the message must not be lost
+    (it is in no page: it came after the read).
+    """
+    mb = Mailbox(window=10)
+    mb.subscribe(RID, "a")
+    assert mb.arrived(RID, msg(4)) is None
+    mb.loaded(RID, "a", [msg(1), msg(2)], complete=False)
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [1, 2]
+    assert mb.more(RID, "a") == 2
+    assert mb.arrived(RID, msg(5)) is None  # committed after the read of the next page
+    mb.loaded(RID, "a", [msg(3), msg(4)], complete=True)
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [3, 4, 5]
+
+
+def test_acked_or_expired_arrival_held_aside_is_not_pushed() -> None:
+    """An arrival held aside during a load is forgotten if acknowledged or expired first."""
+    mb = Mailbox(window=10)
+    mb.subscribe(RID, "a")
+    mb.arrived(RID, msg(1, ts=10))
+    mb.arrived(RID, msg(2, ts=50))
+    mb.arrived(RID, msg(3, ts=50))
+    mb.acked(RID, msg(2).mid)
+    mb.expire(20)
+    mb.loaded(RID, "a", [], complete=True)
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [3]
+
+
+def test_page_of_an_earlier_subscription_is_ignored() -> None:
+    """The same owner subscribing again starts over: a page loaded before is not merged.
+
+    Otherwise a late page (seq 5..6, asked for by `more`) would go out before the new
+    subscription's first page (1..) and move its high mark past messages never loaded.
+    """
+    mb = Mailbox(window=10)
+    mb.subscribe(RID, "a")
+    first = mb.token(RID)
+    mb.loaded(RID, "a", [msg(1), msg(2), msg(3), msg(4)], complete=False, token=first)
+    mb.next_pushes(RID, "a")
+    assert mb.more(RID, "a") == 4
+    assert mb.subscribe(RID, "a") is None
+    second = mb.token(RID)
+    assert second != first
+    assert mb.loaded(RID, "a", [msg(5), msg(6)], complete=False, token=first) is False
+    assert mb.next_pushes(RID, "a") == []
+    assert mb.loaded(RID, "a", [msg(1), msg(2), msg(3), msg(4)], complete=False, token=second)
+    assert [m.seq for m in mb.next_pushes(RID, "a")] == [1, 2, 3, 4]
+    assert mb.more(RID, "a") == 4
+    assert mb.token(b"x" * 16) is None

@@ -10,6 +10,7 @@ import os
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import msgpack
@@ -664,3 +665,53 @@ async def test_heartbeat_closes_a_peer_that_stops_answering(start_relay: StartRe
         finally:
             await silent.close()
             await alive.close()
+
+
+async def test_sends_during_the_first_page_load_do_not_overtake_older_ones(
+    start_relay: StartRelay,
+) -> None:
+    """SENDs committed while a new subscription's first page is being loaded go out after the
+    older messages that page did not reach.
+
+    This is the relay restart: the queue holds more than a page (64) when the recipient
+    subscribes, and the sender flushes its outbox at the same moment. The page load is held
+    until the new SENDs are committed, which makes the race deterministic.
+    """
+    relay = await start_relay(window=4, queue_quota=500)
+    sent = [b"%03d" % i for i in range(100)]
+    async with (
+        await RelayClient.connect(ws_url(relay)) as rx,
+        await RelayClient.connect(ws_url(relay)) as tx,
+    ):
+        rkey, rid, sid = await new_queue(rx)
+        await asyncio.gather(*(tx.send(sid, b) for b in sent[:80]))
+        original = relay.store.pending
+        release = asyncio.Event()
+        held: list[asyncio.Future[Any]] = []
+
+        def pending(rid_: bytes, limit: int, after: int = 0) -> asyncio.Future[Any]:
+            read = original(rid_, limit, after)  # the store reads the page now
+
+            async def later() -> Any:
+                page = await read
+                await release.wait()
+                return page
+
+            held.append(asyncio.ensure_future(later()))
+            return held[-1]
+
+        relay.store.pending = pending  # type: ignore[method-assign]
+        try:
+            subscribed = asyncio.ensure_future(rx.subscribe(rid, rkey))
+            await wait_until(lambda: bool(held))
+            await asyncio.gather(*(tx.send(sid, b) for b in sent[80:]))  # OK: committed
+        finally:
+            relay.store.pending = original  # type: ignore[method-assign]
+            release.set()
+        await subscribed
+        got = []
+        for _ in sent:
+            m = await next_msg(rx)
+            got.append(m.body)
+            await rx.ack(rid, m.mid, rkey)
+        assert got == sent

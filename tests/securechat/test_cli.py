@@ -135,6 +135,7 @@ def test_markdown_needs_plaintext_flag(home: Path, tmp_path: Path) -> None:
     refused = run(home, "notes", "export", "--format", "markdown", "--out", str(out))
     assert refused.returncode == 1
     assert "unencrypted" in refused.stderr
+    assert "--plaintext" in refused.stderr  # says how to ask for it
     assert not out.exists()
     ok = run(home, "notes", "export", "--format", "markdown", "--plaintext", "--out", str(out))
     assert ok.returncode == 0, ok.stderr

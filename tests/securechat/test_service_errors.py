@@ -41,16 +41,22 @@ async def test_wrong_passphrase_changes_nothing(tmp_path: Path) -> None:
 
 
 async def test_corrupt_database_is_reported(tmp_path: Path) -> None:
-    """A damaged database file raises CorruptProfile, not a raw sqlcipher error."""
+    """A damaged database file raises CorruptProfile, not a raw sqlcipher error, and every file
+    stays byte-for-byte as it was (nothing overwritten, no new database beside it)."""
     service = await make(tmp_path)
     await service.close()
     db = profiles.profile_dir("Ayu", tmp_path) / profiles.DB_FILE
     data = bytearray(db.read_bytes())
     data[:4096] = os.urandom(4096)  # the first page: header and schema
     db.write_bytes(bytes(data))
-    with pytest.raises(CorruptProfile) as info:
-        await service.unlock("Ayu", PASSPHRASE)
-    assert str(info.value) == CorruptProfile.default_message
+    before = snapshot(tmp_path)
+    for _ in range(2):  # and again: the failed unlock repaired, replaced or removed nothing
+        with pytest.raises(CorruptProfile) as info:
+            await service.unlock("Ayu", PASSPHRASE)
+        assert str(info.value) == CorruptProfile.default_message
+        assert snapshot(tmp_path) == before
+    with pytest.raises(ProfileLocked):
+        await service.conversations()
 
 
 async def test_send_without_consent_or_conversation(tmp_path: Path) -> None:
