@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from securechat.cli.common import Context, new_kdf_params, read_new_secret
-from securechat.errors import InvalidInput, PlaintextExportRefused
+from securechat.errors import InvalidInput, NotFound, PlaintextExportRefused
 from securechat.notes import (
     TEMPLATES,
     NoteBook,
@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
     nsub = notes.add_subparsers(dest="notes_command", required=True, metavar="ACTION")
 
     p = nsub.add_parser("add", help="write a new note")
-    p.add_argument("--client", type=int, required=True, help="the client's contact number")
+    _whose_args(p, required=True)
     p.add_argument("--session", required=True, help="session label, e.g. 2026-11-21 or 3")
     p.add_argument("--template", choices=sorted(TEMPLATES), default="free")
     _section_args(p)
@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
     p.set_defaults(handler=_edit)
 
     p = nsub.add_parser("list", help="list notes (no text)")
-    p.add_argument("--client", type=int)
+    _whose_args(p, required=False)
     p.add_argument("--session")
     p.set_defaults(handler=_list)
 
@@ -115,11 +115,35 @@ def _sections(args: argparse.Namespace) -> dict[str, str]:
     return out
 
 
+def _whose_args(p: argparse.ArgumentParser, *, required: bool) -> None:
+    whose = p.add_mutually_exclusive_group(required=required)
+    whose.add_argument(
+        "--conversation", type=int, help="the conversation number that 'conversations' shows"
+    )
+    whose.add_argument("--client", type=int, help="the client's contact number")
+
+
+def _client_of(profile: Any, args: argparse.Namespace) -> int | None:
+    """The contact a note belongs to: `--client` as given, or `--conversation`'s client.
+
+    Raises:
+        NotFound: no such conversation.
+    """
+    if args.conversation is None:
+        return None if args.client is None else int(args.client)
+    row = profile.store.conn.execute(
+        "SELECT contact_id FROM conversations WHERE id = ?", (args.conversation,)
+    ).fetchone()
+    if row is None:
+        raise NotFound("There is no such conversation.")
+    return int(row[0])
+
+
 def _add(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.unlock() as profile:
-        note = NoteBook(profile.store).add(
-            args.client, args.session, args.template, _sections(args)
-        )
+        client = _client_of(profile, args)
+        assert client is not None  # noqa: S101 (argparse requires one of the two)
+        note = NoteBook(profile.store).add(client, args.session, args.template, _sections(args))
         ctx.emit(
             {"event": "note_added", "note_id": note.id, "revision": note.revision},
             f"Saved note {note.id}.",
@@ -139,7 +163,7 @@ def _edit(ctx: Context, args: argparse.Namespace) -> int:
 
 def _list(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.unlock() as profile:
-        rows = NoteBook(profile.store).list_notes(args.client, args.session)
+        rows = NoteBook(profile.store).list_notes(_client_of(profile, args), args.session)
         if not rows and not ctx.json:
             ctx.emit({}, "No notes.")
         for s in rows:

@@ -103,6 +103,17 @@ async def test_cli_walkthrough(tmp_path: Path) -> None:
             (True, "Saya sulit tidur"),
             (False, "Terima kasih sudah menulis"),
         ]
+        (listed,) = cli(sari, "conversations")
+        assert listed["peer"] == "Ayu"  # the name the client chose to show
+        (note,) = cli(sari, "notes", "add", "--conversation", sari_conv, "--session", "1",
+                      "--text", "sulit tidur")  # fmt: skip
+        (row,) = cli(sari, "notes", "list", "--conversation", sari_conv)
+        assert row["note_id"] == note["note_id"]
+        nowhere = cli_fails(sari, "notes", "add", "--conversation", "99", "--session", "1",
+                            "--text", "x")  # fmt: skip
+        assert nowhere.returncode == 1
+        assert "no such conversation" in nowhere.stderr
+
         (a,) = cli(ayu, "safety-number", ayu_conv)
         (b,) = cli(sari, "safety-number", sari_conv)
         assert a["safety_number"] == b["safety_number"]
