@@ -79,6 +79,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("safety-number", help="print the safety number to compare")
     p.add_argument("conversation")
     p.add_argument("--verified", action="store_true", help="mark it as compared and matching")
+    p.add_argument(
+        "--confirm-change",
+        action="store_true",
+        help="accept the other person's new key after comparing (sending waits until then)",
+    )
     p.set_defaults(handler=_safety)
 
     p = sub.add_parser("withdraw", help="withdraw consent and end the conversation")
@@ -248,11 +253,16 @@ def _sync(ctx: Context, args: argparse.Namespace) -> int:
     async def body(service: Service) -> int:
         events = service.events()
         arrived: list[api.MessageReceived] = []
+        notices: list[api.Event] = []
 
         async def collect() -> None:
             async for event in events:
                 if isinstance(event, api.MessageReceived):
                     arrived.append(event)
+                elif isinstance(
+                    event, api.ConsentWithdrawn | api.ConsentRequired | api.SafetyNumberChanged
+                ):
+                    notices.append(event)
 
         collector = asyncio.ensure_future(collect())
         try:
@@ -269,11 +279,37 @@ def _sync(ctx: Context, args: argparse.Namespace) -> int:
             for m in await service.history(conv, 0, 1_000_000):
                 if m.message_id in wanted:
                     ctx.emit(_message_record(m), _message_line(m))
+        for notice in notices:
+            ctx.emit(*_notice(notice))
         if not ctx.json:
             ctx.emit({}, f"Synced: {len(arrived)} new message(s).")
         return 0
 
     return _run(ctx, body)
+
+
+def _notice(event: api.Event) -> tuple[dict[str, Any], str]:
+    """What `sync` says about a change to a conversation (besides new messages)."""
+    match event:
+        case api.ConsentWithdrawn(conversation_id=cid, by_peer=by_peer):
+            who = "The other person" if by_peer else "You"
+            return (
+                {"event": "consent_withdrawn", "conversation": cid, "by_peer": by_peer},
+                f"[{cid}] {who} withdrew consent; the conversation has ended.",
+            )
+        case api.ConsentRequired(conversation_id=cid, version=version):
+            return (
+                {"event": "consent_required", "conversation": cid, "version": version},
+                f"[{cid}] The counselor published disclosure version {version}: read it with "
+                "'open' and consent again before sending.",
+            )
+        case api.SafetyNumberChanged(conversation_id=cid):
+            return (
+                {"event": "safety_number_changed", "conversation": cid},
+                f"[{cid}] The other person's safety number changed: compare it, then run "
+                f"'safety-number {cid} --confirm-change' to send again.",
+            )
+    return {"event": "notice"}, "A conversation changed."
 
 
 def _history(ctx: Context, args: argparse.Namespace) -> int:
@@ -289,6 +325,8 @@ def _history(ctx: Context, args: argparse.Namespace) -> int:
 
 def _safety(ctx: Context, args: argparse.Namespace) -> int:
     async def body(service: Service) -> int:
+        if args.confirm_change:
+            await service.confirm_key_change(args.conversation)
         if args.verified:
             await service.mark_verified(args.conversation)
         view = await service.safety_number(args.conversation)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from crypto.keys import IdentityKeyPair
+from securechat import profiles
 from securechat.invite import Invite
 from tests.relay_process import RelayProcess
 
@@ -119,12 +120,28 @@ async def test_cli_walkthrough(tmp_path: Path) -> None:
         assert a["safety_number"] == b["safety_number"]
         assert len(a["safety_number"]) == 60
 
+        # what a changed identity key leaves behind: sending waits for --confirm-change
+        with (
+            profiles.unlock_profile("default", PASS, home=ayu) as profile,
+            profile.store.transaction() as conn,
+        ):
+            conn.execute("UPDATE contacts SET identity_changed = 1")
+        blocked = cli_fails(ayu, "send", ayu_conv, "blocked")
+        assert blocked.returncode == 1
+        assert "security key has changed" in blocked.stderr
+        cli(ayu, "safety-number", ayu_conv, "--confirm-change")
+        cli(ayu, "send", ayu_conv, "after confirming")
+
         (w,) = cli(ayu, "withdraw", ayu_conv)
         assert w["event"] == "withdrawn"
         failed = cli_fails(ayu, "send", ayu_conv, "after")
         assert failed.returncode == 1
         assert "ended" in failed.stderr
         assert "Traceback" not in failed.stderr
+        cli(ayu, "sync")
+        notices = [e for e in cli(sari, "sync") if e.get("event") == "consent_withdrawn"]
+        assert notices == [{"event": "consent_withdrawn", "conversation": sari_conv,
+                            "by_peer": True}]  # fmt: skip
     finally:
         await relay.terminate()
         await relay.stop()
