@@ -116,3 +116,28 @@ def test_bridge_reopens_a_failed_event_stream(qtbot: QtBot) -> None:
         assert blocker.args == ["c9"]
     finally:
         b.shutdown()
+
+
+def test_deferred_bridge_builds_the_service_on_release(qtbot: QtBot, fake: FakeService) -> None:
+    """With start(deferred=True) the factory waits for release() and runs on the worker
+    thread; a command issued before then waits for the service instead of being dropped."""
+    built_on: list[str] = []
+
+    def factory() -> FakeService:
+        built_on.append(threading.current_thread().name)
+        return fake
+
+    b = Bridge(factory)
+    try:
+        b.start(deferred=True)
+        answers: list[object] = []
+        assert b.call(lambda s: s.list_profiles(), answers.append) > 0
+        qtbot.wait(100)
+        assert built_on == []
+        assert answers == []
+        b.release()
+        qtbot.waitUntil(lambda: answers != [])
+        assert built_on == ["securechat-core"]
+        assert [p.name for p in answers[0]] == ["ayu"]  # type: ignore[attr-defined]
+    finally:
+        b.shutdown()
