@@ -171,12 +171,16 @@ class DemoSession(QObject):
 
     @staticmethod
     def _tile(left: QWidget, right: QWidget) -> None:
-        """Counselor on the left, client on the right, overlapping only on a small screen."""
+        """Counselor on the left, client on the right, side by side where the screen allows
+        (the spare width shared between them), overlapping only on a small screen."""
         screen = left.screen().availableGeometry()
         height = min(screen.height(), 820)
-        width = max(screen.width() // 2, 760)
-        left.setGeometry(screen.x(), screen.y(), width, height)
-        right.setGeometry(screen.right() - width + 1, screen.y(), width, height)
+        gap = 8
+        lmin, rmin = left.minimumSizeHint().width(), right.minimumSizeHint().width()
+        spare = max(0, screen.width() - gap - lmin - rmin)
+        lw, rw = lmin + spare // 2, rmin + spare - spare // 2
+        left.setGeometry(screen.x(), screen.y(), lw, height)
+        right.setGeometry(screen.right() - rw + 1, screen.y(), rw, height)
 
     def shutdown(self) -> None:
         self.counselor.shutdown()

@@ -41,6 +41,7 @@ from ui.chat.model import MessageListModel
 from ui.chat.summary import TaskDialog
 from ui.common.forms import label, primary_button
 from ui.errors import message_for
+from ui.i18n import language_name
 
 __all__ = ["ChatPanel", "ChatView", "ComposerEdit"]
 
@@ -165,7 +166,8 @@ class ChatPanel(QWidget):
         self.withdraw_button.setObjectName("withdrawConsentButton")
         header.addWidget(self.peer_label)
         header.addWidget(self.verified_label)
-        header.addStretch(1)
+        self.consent_label = label("muted", "consentOnRecord")  # wraps rather than widen
+        header.addWidget(self.consent_label, 1)
         layout.addLayout(header)
         # the actions get a row of their own, so a narrow window still shows all of them
         actions = QHBoxLayout()
@@ -448,6 +450,14 @@ class ChatPanel(QWidget):
             self.verified_label.setText(
                 self.tr("✓ Verified") if view.verified else self.tr("Not verified yet")
             )
+            if view.consent_version is not None:
+                self.consent_label.setText(
+                    self.tr("· Consent on record: disclosure version %1, %2")
+                    .replace("%1", str(view.consent_version))
+                    .replace("%2", language_name(view.consent_language or ""))
+                )
+            else:
+                self.consent_label.setText(self.tr("· No consent on record"))
         self.safety_button.setText(self.tr("Safety number"))
         self.summary_button.setText(self.tr("Session summary"))
         self.referral_button.setText(self.tr("Send crisis numbers"))

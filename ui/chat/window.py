@@ -73,7 +73,6 @@ class MainWindow(AppWindow):
 
         side = QWidget()
         side.setObjectName("sidebar")
-        side.setMinimumWidth(220)  # names stay readable however narrow the window
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(12, 12, 12, 12)
         self.list_title = label("subtitle", wrap=False)
@@ -82,6 +81,8 @@ class MainWindow(AppWindow):
         self.conversation_list.setObjectName("conversationList")
         self.conversation_list.setModel(self.conversations)
         self.conversation_list.setSpacing(2)
+        # names stay readable however narrow the window; the buttons below set their own minimum
+        self.conversation_list.setMinimumWidth(196)
         self.new_button = QPushButton()
         self.new_button.setObjectName("newConversationButton")
         self.settings_button = QPushButton()

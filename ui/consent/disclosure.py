@@ -36,8 +36,8 @@ from securechat.api import DisclosureView, InviteView
 from ui.bridge import Bridge
 from ui.chat.panel import ComposerEdit
 from ui.common.forms import busy_bar, label, primary_button
-from ui.consent.invite import language_name
 from ui.errors import message_for
+from ui.i18n import language_name
 
 __all__ = ["ConsentPage"]
 
@@ -109,7 +109,10 @@ class ConsentPage(QWidget):
         self.accept_button.setEnabled(False)
         self.decline_button = QPushButton()
         self.decline_button.setObjectName("consentDeclineButton")
-        accept_row.addWidget(self.understood, 1)
+        # the tick on a line of its own, the two answers under it: long in Indonesian, and the
+        # window must still fit a 1366-pixel laptop screen
+        layout.addWidget(self.understood)
+        accept_row.addStretch(1)
         accept_row.addWidget(self.decline_button)
         accept_row.addWidget(self.accept_button)
         layout.addLayout(accept_row)

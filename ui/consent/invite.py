@@ -31,12 +31,9 @@ from securechat.api import DirectoryEntry, InviteView
 from ui.bridge import Bridge
 from ui.common.forms import busy_bar, label, primary_button
 from ui.errors import message_for
+from ui.i18n import language_name
 
-__all__ = ["InvitePage", "language_name"]
-
-
-def language_name(code: str) -> str:
-    return {"id": "Bahasa Indonesia", "en": "English"}.get(code, code)
+__all__ = ["InvitePage"]
 
 
 class InvitePage(QWidget):

@@ -16,10 +16,15 @@ from pathlib import Path
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtWidgets import QApplication
 
-__all__ = ["I18N_DIR", "LANGUAGES", "Translations"]
+__all__ = ["I18N_DIR", "LANGUAGES", "Translations", "language_name"]
 
 I18N_DIR = Path(__file__).resolve().parent
 LANGUAGES: tuple[str, ...] = ("en", "id")
+
+
+def language_name(code: str) -> str:
+    """A language's own name ("Bahasa Indonesia", "English"), the same in every UI language."""
+    return {"id": "Bahasa Indonesia", "en": "English"}.get(code, code)
 
 
 class Translations:
