@@ -40,7 +40,7 @@ from relay.client import RelayClient
 from relay.exceptions import ClientError, CommandFailed
 from relay.protocol import End, Msg
 from securechat.api import ConnectionState
-from securechat.errors import RelayUnavailable
+from securechat.errors import ProfileLocked, RelayUnavailable
 
 __all__ = [
     "Inbox",
@@ -291,6 +291,10 @@ class RelayLink:
                     await self._session(client)
                 except (_SessionEnded, ClientError, CommandFailed) as exc:
                     log.debug("relay session ended: %s", exc.__class__.__name__)
+                except ProfileLocked:
+                    # quick exit or auto-lock took the key while this session was busy; what
+                    # was not acknowledged comes again after the next unlock
+                    log.debug("relay session ended: the profile was locked")
                 except Exception:
                     # A bug or a failing outbox: keep the link alive, but say so.
                     log.error("the relay link hit an unexpected error")

@@ -319,9 +319,21 @@ class ServiceBase:
             self._flush_sends()
             await asyncio.sleep(0)
 
-    async def _close_profile(self) -> None:
+    async def _close_profile(self, *, keys_first: bool = False) -> None:
+        """Stop the links and background tasks and lock the profile.
+
+        With `keys_first` (quick exit, auto-lock) the profile is locked as soon as the pending
+        sends are committed, before the links close: a slow or unreachable relay cannot keep the
+        key in memory. A delivery caught in flight then fails without being acknowledged, and
+        the relay hands it out again after the next unlock (at-least-once; duplicates dropped).
+        """
         await self._flush_sends_now()
         links, self._links = self._links, {}
+        if keys_first:
+            if self._sent_flush is not None:
+                self._sent_flush.cancel()
+            self._flush_sent()
+            self._drop_profile()
         for link in links.values():
             with contextlib.suppress(Exception):
                 await link.stop()
@@ -334,6 +346,10 @@ class ServiceBase:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        self._drop_profile()
+
+    def _drop_profile(self) -> None:
+        """Lock the profile: its key and the engine's sessions leave memory (idempotent)."""
         if self._profile is not None:
             self._profile.lock()
         self._profile, self._engine = None, None

@@ -113,8 +113,9 @@ class Lifecycle(ServiceBase):
             self._spawn(self._provision())
 
     async def lock(self, reason: str = "user") -> None:
-        """Disconnect and lock: the key leaves memory."""
-        await self._close_profile()
+        """Disconnect and lock: the key leaves memory. For "quick-exit" and "auto-lock" the
+        key goes first, without waiting for the relay connections to close."""
+        await self._close_profile(keys_first=reason in ("quick-exit", "auto-lock"))
         self._emit([api.ProfileLocked(reason)])
 
     async def close(self) -> None:

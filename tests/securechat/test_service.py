@@ -20,6 +20,7 @@ from securechat.errors import (
     WrongPassphrase,
 )
 from securechat.invite import Invite
+from securechat.relay_link import RelayLink
 from securechat.service import Service
 from tests.relay_process import RelayProcess
 from tests.securechat.conftest import PASSPHRASE, fast_kdf
@@ -220,3 +221,34 @@ async def test_counselor_profile_is_published_and_can_rewrite_the_disclosure(
     finally:
         await client.close()
         await counselor.close()
+
+
+async def test_quick_exit_drops_the_key_before_the_relay_links_close(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """lock("quick-exit") locks the profile at once; a relay link that is slow to close does
+    not keep the key in memory meanwhile (the link finishes closing afterwards)."""
+    gate = asyncio.Event()
+
+    class SlowToClose(RelayLink):
+        async def stop(self) -> None:
+            await gate.wait()
+            await super().stop()
+
+    counselor = Service(tmp_path / "sari", kdf=fast_kdf(), link_factory=SlowToClose)
+    await counselor.create_profile("Sari", api.Role.COUNSELOR, PASSPHRASE)
+    await counselor.publish(relay.url)  # a live link to the relay
+    locking = asyncio.create_task(counselor.lock("quick-exit"))
+
+    async def locked() -> bool:
+        try:
+            await counselor.conversations()
+        except ProfileLocked:
+            return True
+        return False
+
+    await wait_for(locked)
+    assert not locking.done()  # the link is still closing, the key is already gone
+    gate.set()
+    await locking
+    await counselor.close()
