@@ -38,6 +38,7 @@ from crypto.session import Session
 from crypto.x3dh import PrekeyStore
 from securechat import api
 from securechat.service import Service
+from tests.relay_process import serve_command
 
 PASS = "bench passphrase"  # noqa: S105 - a throwaway profile
 BODY = "x" * 100
@@ -86,20 +87,7 @@ class Relay:
         port_file = self.data.parent / "relay.port"
         port_file.unlink(missing_ok=True)
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "relay.cli",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data),
-                "--port-file",
-                str(port_file),
-            ],
+            serve_command(self.data, port_file, str(self.port)),
             env={
                 **os.environ,
                 "PYTHONPATH": str(Path(__file__).resolve().parents[1]),

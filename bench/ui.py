@@ -108,12 +108,13 @@ class Relay:
 
     def __init__(self, data_dir: Path) -> None:
         port_file = data_dir.parent / f"{data_dir.name}.port"
+        from tests.relay_process import serve_command
+
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "relay.cli", "serve", "--port", "0", "--data-dir",
-             str(data_dir), "--port-file", str(port_file), "--log-level", "WARNING"],
+            serve_command(data_dir, port_file, "0", "--log-level", "WARNING"),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 30
         while not (port_file.exists() and port_file.read_text().strip()):
             if self.proc.poll() is not None or time.monotonic() > deadline:
