@@ -178,16 +178,36 @@ class Engine(FirstContact, Receiving):
         return int(row[0])
 
     def history(self, conversation_id: int, offset: int, limit: int) -> list[api.MessageView]:
-        """A page of messages, oldest first; reading clears the unread count."""
+        """A page of messages, oldest first (offset 0 = the oldest); reading the page that
+        holds the newest message clears the unread count.
+
+        A page in the newer half is read backwards from the newest message, so opening a long
+        conversation at its end does not walk past every older message (SQL's OFFSET is linear).
+        """
         self.flush_sent()
         conn = self._store.conn
         self._get_conv(conn, conversation_id)
-        rows = conn.execute(
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+        total = self.message_count(conversation_id)
+        columns = (
             "SELECT message_id, direction, payload_type, body, created_at, delivery_state, "
-            "tasks_done FROM messages WHERE conversation_id = ? ORDER BY id LIMIT ? OFFSET ?",
-            (conversation_id, max(0, int(limit)), max(0, int(offset))),
-        ).fetchall()
-        if offset == 0:
+            "tasks_done FROM messages WHERE conversation_id = ? "
+        )
+        if 2 * offset > total:
+            rows = conn.execute(
+                columns + "ORDER BY id DESC LIMIT ? OFFSET ?",
+                (
+                    conversation_id,
+                    max(0, min(limit, total - offset)),
+                    max(0, total - offset - limit),
+                ),
+            ).fetchall()
+            rows.reverse()
+        else:
+            rows = conn.execute(
+                columns + "ORDER BY id LIMIT ? OFFSET ?", (conversation_id, limit, offset)
+            ).fetchall()
+        if offset + limit >= total:
             with self._tx() as tx:
                 tx.execute("UPDATE conversations SET unread = 0 WHERE id = ?", (conversation_id,))
         return [_message_view(str(conversation_id), r) for r in rows]

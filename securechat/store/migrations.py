@@ -239,7 +239,19 @@ _V4_CONVERSATIONS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_DISCLOSURE, _V3_NOTES, _V4_CONVERSATIONS)
+_V5_HISTORY_INDEX = Migration(
+    5,
+    "history pages in message order from the index (no sort of the whole conversation)",
+    ("CREATE INDEX messages_history ON messages(conversation_id, id)",),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1_CORE,
+    _V2_DISCLOSURE,
+    _V3_NOTES,
+    _V4_CONVERSATIONS,
+    _V5_HISTORY_INDEX,
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

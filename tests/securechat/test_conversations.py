@@ -274,3 +274,36 @@ def test_failed_send_commit_changes_nothing(pair: tuple[Engine, Engine, FakeRela
     relay.flush(client)
     relay.deliver(counselor)
     assert texts(counselor, sc, outgoing=False)[-1] == "after the failure"
+
+
+def test_history_pages_and_unread_of_a_long_conversation(
+    pair: tuple[Engine, Engine, FakeRelay],
+) -> None:
+    """Every page (read forwards or, in the newer half, backwards) equals the same slice of the
+    whole history; reading the newest page clears unread, reading an older one does not."""
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    for n in range(249):
+        send(client, cc, f"m{n:03}")
+    relay.flush(client)
+    relay.deliver(counselor)
+    whole = [m.message_id for m in counselor.history(sc, 0, 100_000)]
+    assert len(whole) == counselor.message_count(sc) >= 250
+    send(client, cc, "one more")  # unread again
+    relay.flush(client)
+    relay.deliver(counselor)
+    whole = [m.message_id for m in counselor.history(sc, 0, 100_000)]
+    total = len(whole)
+    for offset, limit in [(0, 100), (40, 100), (total // 2, 7), (total - 100, 100),
+                          (total - 30, 100), (total - 1, 5), (total, 10), (total + 5, 10)]:  # fmt: skip
+        page = [m.message_id for m in counselor.history(sc, offset, limit)]
+        assert page == whole[offset : offset + limit], (offset, limit)
+    send(client, cc, "newest")
+    relay.flush(client)
+    relay.deliver(counselor)
+    unread = lambda: next(c.unread for c in counselor.conversations())  # noqa: E731
+    assert unread() == 1
+    counselor.history(sc, 0, 100)  # an old page
+    assert unread() == 1
+    counselor.history(sc, total + 1 - 100, 100)  # the newest page
+    assert unread() == 0

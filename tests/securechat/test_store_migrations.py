@@ -119,7 +119,7 @@ def test_migration_4_upgrade_keeps_data(tmp_path: Path, key: SecretKey) -> None:
     )
     store.close()
     store = Store.open(path, key)
-    assert store.schema_version() == 4
+    assert store.schema_version() == LATEST_VERSION
     row = store.conn.execute("SELECT our_role, unread, session FROM conversations").fetchone()
     assert tuple(row) == ("client", 0, None)
     assert store.conn.execute("SELECT tasks_done FROM messages").fetchone()[0] == ""
@@ -128,6 +128,33 @@ def test_migration_4_upgrade_keeps_data(tmp_path: Path, key: SecretKey) -> None:
         "VALUES (1, NULL, 'ws://127.0.0.1:1/ws', x'00', x'01', 0)"
     )
     assert "ratchet_sessions" not in _tables(store)
+    store.close()
+
+
+def test_migration_5_history_index(tmp_path: Path, key: SecretKey) -> None:
+    """A version-4 database keeps its messages at 5, and a history page is read through the
+    new index in message order, with no sort of the whole conversation."""
+    path = tmp_path / "db"
+    store = Store.open(path, key, migrate_to=4)
+    conn = store.conn
+    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+    conn.execute(
+        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
+    )
+    for n in range(3):
+        conn.execute(
+            "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, body, "
+            "created_at) VALUES (1, ?, 'in', 'received', x'00', ?)",
+            (f"m-{n}", 10 - n),  # clocks can go backwards: order is by id, not time
+        )
+    store.close()
+    store = Store.open(path, key)
+    assert store.schema_version() == 5
+    query = "SELECT message_id FROM messages WHERE conversation_id = 1 ORDER BY id DESC LIMIT 2"
+    assert [r[0] for r in store.conn.execute(query)] == ["m-2", "m-1"]
+    plan = " ".join(str(r[-1]) for r in store.conn.execute("EXPLAIN QUERY PLAN " + query))
+    assert "messages_history" in plan
+    assert "TEMP B-TREE" not in plan
     store.close()
 
 
