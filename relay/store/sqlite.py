@@ -112,12 +112,12 @@ def _migrate(conn: sqlite3.Connection) -> int:
     latest = files[-1][0] if files else 0
     if current > latest:
         raise StoreError("the relay database was written by a newer version of the relay")
+    if current == 0:
+        log.info("creating the relay database (schema version %s)", latest)
     for version, sql in files:
         if version <= current:
             continue
-        if current == 0 and version == 1:
-            log.info("creating the relay database (schema version %s)", latest)
-        else:
+        if current != 0:
             log.info("upgrading the relay database to schema version %s", version)
         conn.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version:d};\nCOMMIT;")
     return latest

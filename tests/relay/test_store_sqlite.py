@@ -187,3 +187,32 @@ async def test_read_stats_while_open(store: SQLiteStore) -> None:
     assert (st.queues, st.messages) == (1, 1)
     with pytest.raises(StoreError):
         read_stats(store.data_dir / "nowhere")
+
+
+async def test_log_says_created_or_upgraded_never_both(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A new data directory logs one "creating" line; an older database logs its upgrades."""
+    caplog.set_level("INFO", logger="relay.store.sqlite")
+    s = SQLiteStore(tmp_path / "new")
+    await s.open()
+    await s.close()
+    lines = [r.getMessage() for r in caplog.records if "relay database" in r.getMessage()]
+    latest = schema_files()[-1][0]
+    assert lines == [f"creating the relay database (schema version {latest})"]
+
+    caplog.clear()
+    old = tmp_path / "old"
+    old.mkdir()
+    conn = sqlite3.connect(old / DB_NAME)
+    version, sql = schema_files()[0]
+    conn.executescript(sql)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.close()
+    s = SQLiteStore(old)
+    await s.open()
+    await s.close()
+    lines = [r.getMessage() for r in caplog.records if "relay database" in r.getMessage()]
+    assert lines == [
+        f"upgrading the relay database to schema version {v}" for v, _ in schema_files()[1:]
+    ]
