@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlcipher3
@@ -55,15 +56,20 @@ def test_fresh_database_reaches_latest(tmp_path: Path, key: SecretKey) -> None:
     store.close()
 
 
+def _add_conversation(conn: Any) -> None:
+    """Contact 1 ("Ayu") with conversation 1, in the columns every version since 1 has."""
+    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+    conn.execute(
+        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
+    )
+
+
 def test_migration_1_core_tables(tmp_path: Path, key: SecretKey) -> None:
     """Step 1 creates the messaging tables; message ids are unique for de-duplication."""
     store = Store.open(tmp_path / "db", key, migrate_to=1)
     assert store.schema_version() == 1
     conn = store.conn
-    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
-    conn.execute(
-        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
-    )
+    _add_conversation(conn)
     insert = (
         "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, body, "
         "created_at) VALUES (1, 'm-1', 'in', 'received', x'00', 0)"
@@ -109,10 +115,7 @@ def test_migration_4_upgrade_keeps_data(tmp_path: Path, key: SecretKey) -> None:
     path = tmp_path / "db"
     store = Store.open(path, key, migrate_to=3)
     conn = store.conn
-    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
-    conn.execute(
-        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
-    )
+    _add_conversation(conn)
     conn.execute(
         "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, body, "
         "created_at) VALUES (1, 'm-1', 'in', 'received', x'00', 0)"
@@ -137,10 +140,7 @@ def test_migration_5_history_index(tmp_path: Path, key: SecretKey) -> None:
     path = tmp_path / "db"
     store = Store.open(path, key, migrate_to=4)
     conn = store.conn
-    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
-    conn.execute(
-        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
-    )
+    _add_conversation(conn)
     for n in range(3):
         conn.execute(
             "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, body, "
