@@ -1,12 +1,22 @@
 """The default store: one SQLite database in WAL mode, written by one dedicated thread.
 
 Design
-    * A single writer thread owns the read-write connection. Callers submit operations (plain
-      functions of the connection) to a queue; the thread takes every operation waiting (up to
-      `max_batch`), runs them in one transaction and commits once (`synchronous=FULL`: one
-      fsync of the WAL per batch). This is group commit: under load one fsync covers hundreds
-      of SENDs, yet every result is reported only after its batch committed.
-    * Results go back to the event loop with one ``call_soon_threadsafe`` per batch.
+    * One read-write connection runs one transaction at a time. Callers submit operations
+      (plain functions of the connection, or runs of message adds and deletes); the operations
+      submitted while a transaction runs go into the next one, which commits once
+      (`synchronous=FULL`: one fsync of the WAL per batch). This is group commit: under load
+      one fsync covers hundreds of SENDs, yet every result is reported only after its batch
+      committed.
+    * Where a batch runs depends on its size. A small one (at most `inline_ops` message
+      operations: the usual case below a few thousand messages per second) runs on the event
+      loop, at the end of the loop iteration that submitted it: it blocks the loop for the
+      commit (a fraction of a millisecond), and costs no hand-off to another thread and back.
+      Those two hand-offs each wait for the GIL and for a free core, and on a 2-core machine
+      they made up most of a message's time in the relay (bench/relay.py, docs/self-hosting.md).
+      A big batch goes to the writer thread instead, where SQLite's own work runs beside the
+      event loop (the sqlite3 module releases the GIL while a statement runs); while it does,
+      new operations queue up for the thread, which takes all of them (up to `max_batch`) as
+      its next batch. Results come back with one ``call_soon_threadsafe`` per batch.
     * A refused operation (`CommandFailed`) validates before it writes, so it changes nothing
       and does not disturb the rest of its batch. An unexpected error rolls the whole batch
       back and fails each of its operations with `StoreError`.
@@ -152,13 +162,25 @@ def read_stats(data_dir: Path) -> StoreStats:
 class SQLiteStore(Store):
     """`Store` on one SQLite file in `data_dir`, with a group-committing writer thread."""
 
-    def __init__(self, data_dir: Path, *, synchronous: str = "FULL", max_batch: int = 1024) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        synchronous: str = "FULL",
+        max_batch: int = 1024,
+        inline_ops: int = 64,
+    ) -> None:
         if synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
         self._synchronous = synchronous.upper()
         self._max_batch = max_batch
+        self.inline_ops = inline_ops  # a batch of at most this many message ops runs inline
+        self._pending: list[tuple[Any, Any]] = []  # loop only: the next batch, thread idle
+        self._pending_ops = 0  # loop only: message operations in `_pending`
+        self._scheduled = False  # loop only: `_run_pending` is scheduled
+        self._in_thread = 0  # loop only: submitted to the writer thread, not yet resolved
         self._ops: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -178,6 +200,7 @@ class SQLiteStore(Store):
         self.batches = 0  # committed transactions, for the benchmark and metrics
         self.batched_ops = 0  # operations run in those transactions
         self.batch_seconds = 0.0  # time spent running them, commit (fsync) included
+        self.inline_batches = 0  # of those, run on the event loop (small batches)
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -229,6 +252,8 @@ class SQLiteStore(Store):
         if self._closed:
             return
         self._closed = True
+        if self._pending:
+            self._run_pending()
         if self._thread is not None:
             self._ops.put(_STOP)
             await asyncio.to_thread(self._thread.join)
@@ -263,12 +288,54 @@ class SQLiteStore(Store):
 
     # ---- the writer thread ------------------------------------------------------------------
 
-    def _submit(self, op: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+    def _submit(
+        self, op: Callable[[sqlite3.Connection], T], *, heavy: bool = False
+    ) -> asyncio.Future[T]:
+        """Queue `op` for the next transaction; `heavy`: it may touch many rows, so its
+        batch runs in the writer thread, never on the event loop."""
         if self._closed or self._loop is None:
             raise StoreError("the store is closed")
         fut: asyncio.Future[T] = self._loop.create_future()
-        self._ops.put((op, fut))
+        self._put((op, fut), self.inline_ops + 1 if heavy else 1)
         return fut
+
+    def _put(self, item: tuple[Any, Any], ops: int) -> None:
+        """Queue `item` for the next transaction (event loop only)."""
+        if self._in_thread:
+            # The writer thread is busy: it takes this with its next batch, in order.
+            self._in_thread += 1
+            self._ops.put(item)
+            return
+        self._pending.append(item)
+        self._pending_ops += ops
+        if not self._scheduled:
+            self._scheduled = True
+            assert self._loop is not None  # noqa: S101
+            self._loop.call_soon(self._run_pending)
+
+    def _run_pending(self) -> None:
+        """Run the waiting batch here if it is small, else hand it to the writer thread."""
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        ops, self._pending_ops = self._pending_ops, 0
+        if not batch:
+            return
+        if ops > self.inline_ops or self._in_thread:
+            self._in_thread += len(batch)
+            for item in batch:
+                self._ops.put(item)
+            return
+        assert self._conn is not None  # noqa: S101
+        started = time.perf_counter()
+        results = self._run_batch(self._conn, batch)
+        self.batch_seconds += time.perf_counter() - started
+        self.batched_ops += len(batch)
+        self.inline_batches += 1
+        _resolve(results)
+
+    def _thread_done(self, results: list[tuple[Any, bool, Any]], n: int) -> None:
+        self._in_thread -= n
+        _resolve(results)
 
     def _run(self) -> None:
         assert self._conn is not None  # noqa: S101
@@ -294,7 +361,7 @@ class SQLiteStore(Store):
             self.batch_seconds += time.perf_counter() - started
             self.batched_ops += len(batch)
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
-                loop.call_soon_threadsafe(_resolve, results)
+                loop.call_soon_threadsafe(self._thread_done, results, len(batch))
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[tuple[Any, Any]]) -> list[Any]:
         results: list[tuple[_Slot, bool, Any]] = []
@@ -583,7 +650,7 @@ class SQLiteStore(Store):
         """
         if self._closed or self._loop is None:
             raise StoreError("the store is closed")
-        self._ops.put((_Hot(ops, done), None))
+        self._put((_Hot(ops, done), None), len(ops))
 
     def expire(self, before: int) -> asyncio.Future[int]:
         """See `Store.expire`."""
@@ -594,7 +661,7 @@ class SQLiteStore(Store):
                 self._counts.clear()
             return int(n)
 
-        return self._submit(op)
+        return self._submit(op, heavy=True)
 
     # ---- publications -----------------------------------------------------------------------
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from relay.exceptions import StoreError
+from relay.mailbox import StoredMessage
 from relay.store import SQLiteStore, read_stats
+from relay.store.base import AddMessage, MessageResult
 from relay.store.sqlite import DB_NAME, schema_files
 from tests.relay.conftest import wait_until
 from tests.relay.store_suite import StoreSuite, new_queue
@@ -85,6 +87,81 @@ async def test_group_commit_batches_concurrent_sends(store: SQLiteStore) -> None
     )
     assert store.batches - before < 50
     assert (await store.stats()).messages == 500
+
+
+async def _submit(store: SQLiteStore, ops: list[AddMessage]) -> list[MessageResult]:
+    fut: asyncio.Future[list[MessageResult]] = asyncio.get_running_loop().create_future()
+    store.submit_messages(ops, fut.set_result)
+    return await fut
+
+
+async def test_a_small_batch_commits_on_the_event_loop(store: SQLiteStore) -> None:
+    """A batch of at most `inline_ops` message operations commits without the writer thread,
+    and is durable when its result comes back."""
+    q = new_queue()
+    await store.create_queue(q)
+    inline, batches = store.inline_batches, store.batches
+    ops = [AddMessage(q.rid, os.urandom(16), 1, b"m%d" % i, 100) for i in range(3)]
+    results = await _submit(store, ops)
+    assert (store.inline_batches, store.batches) == (inline + 1, batches + 1)
+    assert [r.body for r in results if isinstance(r, StoredMessage)] == [b"m0", b"m1", b"m2"]
+    other = sqlite3.connect(store.path)  # another connection sees the committed rows
+    try:
+        assert other.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
+    finally:
+        other.close()
+
+
+async def test_a_big_batch_goes_to_the_writer_thread_and_order_holds(store: SQLiteStore) -> None:
+    """A batch over `inline_ops` runs in the writer thread; what is submitted while it runs
+    follows it there, and the store keeps the order of submission throughout."""
+    q = new_queue()
+    await store.create_queue(q)
+    inline = store.inline_batches
+    big = [
+        AddMessage(q.rid, os.urandom(16), 1, b"big%03d" % i, 10_000)
+        for i in range(store.inline_ops + 1)
+    ]
+    first = asyncio.ensure_future(_submit(store, big))
+    await asyncio.sleep(0)  # the big batch is handed over at the end of this iteration
+    small = [
+        asyncio.ensure_future(
+            _submit(store, [AddMessage(q.rid, os.urandom(16), 1, b"s%d" % i, 10_000)])
+        )
+        for i in range(5)
+    ]
+    await asyncio.gather(first, *small)
+    assert store.inline_batches == inline  # none of them ran on the loop
+    bodies = [m.body for m in await store.pending(q.rid, 1000)]
+    assert bodies == [op.body for op in big] + [b"s%d" % i for i in range(5)]
+    # Once the thread is idle again, a small batch commits on the loop.
+    inline = store.inline_batches
+    await _submit(store, [AddMessage(q.rid, os.urandom(16), 1, b"after", 10_000)])
+    assert store.inline_batches == inline + 1
+
+
+async def test_expiry_never_runs_on_the_event_loop(store: SQLiteStore) -> None:
+    """`expire` may delete a great many rows: it always goes to the writer thread."""
+    q = new_queue()
+    await store.create_queue(q)
+    await store.add_message(q.rid, os.urandom(16), 1, b"old", 10)
+    inline = store.inline_batches
+    assert await store.expire(2) == 1
+    assert store.inline_batches == inline
+
+
+async def test_close_commits_what_was_submitted_in_the_same_iteration(tmp_path: Path) -> None:
+    """Operations submitted just before close() (not yet run) are committed, not dropped."""
+    s = SQLiteStore(tmp_path / "d")
+    await s.open()
+    q = new_queue()
+    await s.create_queue(q)
+    got: list[list[MessageResult]] = []
+    s.submit_messages([AddMessage(q.rid, os.urandom(16), 1, b"last", 10)], got.append)
+    await s.close()
+    assert len(got) == 1
+    assert isinstance(got[0][0], StoredMessage)
+    assert read_stats(tmp_path / "d").messages == 1
 
 
 async def test_schema_version_and_files(store: SQLiteStore) -> None:
