@@ -7,8 +7,11 @@ with, and re-keying writes new ones.
 
 Invariants:
 - A derived key is exactly 32 bytes; the same passphrase and `KdfParams` give the same key.
-- Parameters read from disk are bounded (`MIN_*`/`MAX_*`), so a tampered parameter file can
-  neither make derivation trivially cheap nor exhaust memory.
+- Parameters read from disk are bounded (`MIN_*`/`MAX_*`), so a tampered parameter file cannot
+  exhaust memory. The lower bounds are libsodium's minimum (tests use it); lowering the cost
+  in a file gains an attacker nothing, since other parameters derive another key and the
+  stored key check refuses it. New keys always get `DEFAULT_*`: the app and the CLI have no
+  setting that lowers them.
 - Nothing here logs or keeps the passphrase.
 """
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
+from crypto.passphrase import KdfParams
 from securechat import profiles
 from securechat.errors import (
     InvalidInput,
@@ -30,7 +30,6 @@ from securechat.errors import (
 from securechat.paths import home_dir
 
 __all__ = [
-    "INSECURE_KDF_ENV",
     "NEW_PASSPHRASE_ENV",
     "PASSPHRASE_ENV",
     "Context",
@@ -41,7 +40,6 @@ __all__ = [
 
 PASSPHRASE_ENV = "SECURECHAT_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "SECURECHAT_NEW_PASSPHRASE"  # noqa: S105 - a variable name
-INSECURE_KDF_ENV = "SECURECHAT_INSECURE_TEST_KDF"
 
 
 @dataclass
@@ -151,12 +149,8 @@ def read_new_secret(env_name: str, file: Path | None, what: str) -> str:
 
 
 def new_kdf_params() -> KdfParams:
-    """Real Argon2id cost, or the minimum when `$SECURECHAT_INSECURE_TEST_KDF=1` (tests only)."""
-    if os.environ.get(INSECURE_KDF_ENV) == "1":
-        sys.stderr.write(
-            "securechat-cli: warning: using an insecure, fast key derivation (tests only)\n"
-        )
-        return KdfParams.generate(MIN_OPSLIMIT, MIN_MEMLIMIT)
+    """Fresh salt with the real Argon2id cost. There is deliberately no setting that lowers
+    it: the CLI's own tests run it through `tests/cheap_kdf_cli.py` instead."""
     return KdfParams.generate()
 
 

@@ -23,13 +23,12 @@ def cli(home: Path, *args: str) -> list[dict[str, Any]]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "SECURECHAT_HOME": str(home),
-        "SECURECHAT_INSECURE_TEST_KDF": "1",
         "SECURECHAT_PASSPHRASE": PASS,
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         "HOME": str(home.parent),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "securechat.cli", "--json", *args],
+        [sys.executable, "-m", "tests.cheap_kdf_cli", "--json", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -50,7 +49,7 @@ def cli_fails(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     return subprocess.run(
-        [sys.executable, "-m", "securechat.cli", *args],
+        [sys.executable, "-m", "tests.cheap_kdf_cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

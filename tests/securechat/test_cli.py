@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 
+from crypto.passphrase import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
+from securechat import profiles
+
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "sandi yang panjang sekali"
 
@@ -18,11 +21,11 @@ PASS = "sandi yang panjang sekali"
 def run(
     home: Path, *args: str, passphrase: str | None = PASS, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with a private home, the fail keyring and fast test KDF parameters."""
+    """Run the CLI with a private home, the fail keyring and the cheapest Argon2id cost
+    (`tests.cheap_kdf_cli`)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "SECURECHAT_HOME": str(home),
-        "SECURECHAT_INSECURE_TEST_KDF": "1",
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         "HOME": str(home.parent),
         **extra_env,
@@ -30,7 +33,7 @@ def run(
     if passphrase is not None:
         env["SECURECHAT_PASSPHRASE"] = passphrase
     return subprocess.run(
-        [sys.executable, "-m", "securechat.cli", *args],
+        [sys.executable, "-m", "tests.cheap_kdf_cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -58,6 +61,48 @@ def home(tmp_path: Path) -> Path:
     assert result.returncode == 0, result.stderr
     assert "Created the counselor profile" in result.stdout
     return home
+
+
+def test_the_shipped_cli_has_no_cheap_key_derivation(tmp_path: Path) -> None:
+    """A new profile made by `securechat-cli` itself gets the real Argon2id cost, whatever the
+    environment says (an old test-only variable once lowered it)."""
+    home = tmp_path / "home"
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECURECHAT_HOME": str(home),
+        "SECURECHAT_INSECURE_TEST_KDF": "1",
+        "SECURECHAT_PASSPHRASE": PASS,
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "securechat.cli",
+            "--profile",
+            "ayu",
+            "init",
+            "--role",
+            "client",
+            "--name",
+            "Ayu",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "insecure" not in result.stderr
+    unlock = json.loads((profiles.profile_dir("ayu", home) / profiles.UNLOCK_FILE).read_text())
+    assert (unlock["kdf"]["opslimit"], unlock["kdf"]["memlimit"]) == (
+        DEFAULT_OPSLIMIT,
+        DEFAULT_MEMLIMIT,
+    )
 
 
 def test_notes_workflow(home: Path, tmp_path: Path) -> None:
