@@ -32,13 +32,29 @@ from securechat.errors import (
 )
 from securechat.store import Store, now_ms
 
-__all__ = ["EngineBase", "IntakeInfo", "OutItem", "SendRequest", "referral_text"]
+__all__ = [
+    "LANGUAGE_SETTING",
+    "EngineBase",
+    "IntakeInfo",
+    "OutItem",
+    "SendRequest",
+    "client_fallback_name",
+    "referral_text",
+]
 
 log = logging.getLogger(__name__)
 
 _RECEIPT_CHUNK = 100
 _MAX_SENT_MARKS = 2048
 _PROCESSED_KEEP_MS = 60 * 86_400_000  # longer than the relay's message lifetime
+
+
+LANGUAGE_SETTING = "ui.language"  # the profile's language ("id" when unset), a settings key
+
+
+def client_fallback_name(number: int, language: str) -> str:
+    """What a counselor sees for a client who chose no name: "Klien 3" or "Client 3"."""
+    return f"{'Client' if language == 'en' else 'Klien'} {number}"
 
 
 def referral_text(region: str, language: str) -> str:

@@ -33,10 +33,12 @@ from securechat import api
 from securechat.conversations.base import (
     _PROCESSED_KEEP_MS,
     _RECEIPT_CHUNK,
+    LANGUAGE_SETTING,
     EngineBase,
     IntakeInfo,
     _Conv,
     _parse_consent_request,
+    client_fallback_name,
     log,
 )
 from securechat.disclosure import DisclosureBook
@@ -222,14 +224,18 @@ class Receiving(EngineBase):
 
     def _contact_for_client(self, conn: Any, key: bytes, untrusted_name: str = "") -> int:
         """The contact of a client key: known, or new under the name the client chose (one
-        line, at most 200 characters; shown as plain text), else "Client N"."""
+        line, at most 200 characters; shown as plain text), else "Klien N" / "Client N" in
+        the profile's language."""
         row = conn.execute("SELECT id FROM contacts WHERE identity_key = ?", (key,)).fetchone()
         if row is not None:
             return int(row[0])
         name = " ".join(untrusted_name.split())[:200]
         if not name:
             count = int(conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
-            name = f"Client {count + 1}"
+            row = conn.execute(
+                "SELECT value FROM settings WHERE key = ?", (LANGUAGE_SETTING,)
+            ).fetchone()
+            name = client_fallback_name(count + 1, "id" if row is None else str(row[0]))
         return self._contact(conn, key, name, "client")
 
     def _published_hash(self, conn: Any, record: ConsentRecord) -> bool:

@@ -18,6 +18,7 @@ from relay.client import RelayClient
 from relay.exceptions import ClientError, CommandFailed
 from securechat import api, profiles
 from securechat.conversations import Engine, SendRequest
+from securechat.conversations.base import LANGUAGE_SETTING
 from securechat.errors import (
     NotFound,
     ProfileLocked,
@@ -58,7 +59,7 @@ def _guarded(
 _RELAY_TIMEOUT = 10.0
 _SETTINGS = {
     "relay_url": "ui.relay_url",
-    "language": "ui.language",
+    "language": LANGUAGE_SETTING,
     "auto_lock_minutes": "ui.auto_lock_minutes",
     "region": "ui.region",
 }

@@ -12,6 +12,7 @@ from crypto.envelope import Text
 from crypto.keys import IdentityKeyPair
 from securechat import api
 from securechat.conversations import Engine, SendRequest
+from securechat.conversations.base import LANGUAGE_SETTING
 from securechat.disclosure import DisclosureBook
 from securechat.errors import (
     ConsentRequired,
@@ -61,6 +62,22 @@ def pair(home: Path) -> tuple[Engine, Engine, FakeRelay]:
     _, counselor = make_profile(home, "sari", "counselor")
     _, client = make_profile(home, "ayu", "client")
     return counselor, client, FakeRelay()
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("en", "Client 1"), ("id", "Klien 1"), (None, "Klien 1")]
+)
+def test_a_client_without_a_name_is_numbered_in_the_counselors_language(
+    pair: tuple[Engine, Engine, FakeRelay], language: str | None, expected: str
+) -> None:
+    """A client who chose no name shows as "Client N" or "Klien N", in the language of the
+    counselor's profile (Indonesian when none is set)."""
+    counselor, client, relay = pair
+    if language is not None:
+        counselor._store.set_setting(LANGUAGE_SETTING, language)
+    first_contact(relay, counselor, client)
+    (view,) = counselor.conversations()
+    assert view.peer_name == expected
 
 
 def test_first_contact_then_messages_both_ways(pair: tuple[Engine, Engine, FakeRelay]) -> None:
