@@ -90,7 +90,8 @@ class _Redo(Exception):
     """A batch must be rolled back and run again one delete at a time (see _delete_chunk)."""
 
 
-# Where a result goes: a future, or (hot batch, index).
+# Where a result goes: the future of a plain operation, or (last) the list of the batch's
+# `_Hot` batches, whose results are in their own `results`.
 _Slot = Any
 
 
@@ -299,6 +300,24 @@ class SQLiteStore(Store):
         self._put((op, fut), self.inline_ops + 1 if heavy else 1)
         return fut
 
+    def _one(self, op: MessageOp) -> asyncio.Future[Any]:
+        """One message operation as a batch of one, with a future for its result."""
+        if self._closed or self._loop is None:
+            raise StoreError("the store is closed")
+        fut: asyncio.Future[Any] = self._loop.create_future()
+
+        def done(results: list[MessageResult]) -> None:
+            if fut.done():
+                return
+            res = results[0]
+            if isinstance(res, BaseException):
+                fut.set_exception(res)
+            else:
+                fut.set_result(res)
+
+        self._put((_Hot((op,), done), None), 1)
+        return fut
+
     def _put(self, item: tuple[Any, Any], ops: int) -> None:
         """Queue `item` for the next transaction (event loop only)."""
         if self._in_thread:
@@ -364,38 +383,29 @@ class SQLiteStore(Store):
                 loop.call_soon_threadsafe(self._thread_done, results, len(batch))
 
     def _run_batch(self, conn: sqlite3.Connection, batch: list[tuple[Any, Any]]) -> list[Any]:
+        """Run `batch` in one transaction; return the results for `_resolve`.
+
+        Message operations (`_Hot`) write their outcomes straight into their own
+        ``results`` lists: no object per operation beyond its result.
+        """
         results: list[tuple[_Slot, bool, Any]] = []
-        adds: list[tuple[AddMessage, _Slot]] = []
-        dels: list[tuple[DeleteMessage, _Slot]] = []
         hots: list[_Hot] = []
+        waiting: list[_Hot] = []  # message batches not applied yet
 
         def flush_hot() -> None:
             # Deletions first: they only free room, so a send never gets QUOTA because of
             # the order of the batch. Adds and deletes never touch the same message.
-            if dels:
-                self._apply_deletes(conn, dels, results)
-                dels.clear()
-            if adds:
-                self._apply_adds(conn, adds, results)
-                adds.clear()
+            if waiting:
+                self._apply_deletes(conn, waiting)
+                self._apply_adds(conn, waiting)
+                waiting.clear()
 
         try:
             conn.execute("BEGIN IMMEDIATE")
             for op, slot in batch:
-                kind = type(op)
-                if kind is _Hot:
+                if type(op) is _Hot:
                     hots.append(op)
-                    for i, one in enumerate(op.ops):
-                        if type(one) is AddMessage:
-                            adds.append((one, (op, i)))
-                        else:
-                            dels.append((one, (op, i)))
-                    continue
-                if kind is AddMessage:
-                    adds.append((op, slot))
-                    continue
-                if kind is DeleteMessage:
-                    dels.append((op, slot))
+                    waiting.append(op)
                     continue
                 flush_hot()
                 try:
@@ -410,6 +420,8 @@ class SQLiteStore(Store):
             self._counts.clear()
             self._next_seq = None
             self._careful = True
+            for hot in hots:
+                hot.results = [None] * len(hot.ops)
             try:
                 return self._run_batch(conn, batch)
             finally:
@@ -430,13 +442,8 @@ class SQLiteStore(Store):
             results.append((hots, True, None))
         return results
 
-    def _apply_adds(
-        self,
-        conn: sqlite3.Connection,
-        adds: list[tuple[AddMessage, _Slot]],
-        results: list[tuple[_Slot, bool, Any]],
-    ) -> None:
-        """Insert many messages with one multi-row statement per chunk."""
+    def _apply_adds(self, conn: sqlite3.Connection, hots: list[_Hot]) -> None:
+        """Insert the adds of `hots` with one multi-row statement per chunk."""
         if self._next_seq is None:
             used = conn.execute(
                 "SELECT max(coalesce((SELECT max(seq) FROM messages), 0), "
@@ -446,21 +453,26 @@ class SQLiteStore(Store):
         rows: list[Any] = []
         counts = self._counts
         seq = self._next_seq
-        for op, slot in adds:
-            rid = op.rid
-            n = counts.get(rid)
-            if n is None:
-                n = self._count(conn, rid)
-                if n is None:
-                    results.append((slot, False, NoQueue()))
+        for hot in hots:
+            res = hot.results
+            for i, op in enumerate(hot.ops):
+                if type(op) is not AddMessage:
                     continue
-            if n >= op.quota:
-                results.append((slot, False, QuotaExceeded()))
-                continue
-            counts[rid] = n + 1
-            rows.extend((seq, rid, op.mid, op.ts, op.body))
-            results.append((slot, True, StoredMessage(seq, op.mid, op.ts, op.body)))
-            seq += 1
+                rid = op.rid
+                n = counts.get(rid)
+                if n is None:
+                    n = self._count(conn, rid)
+                    if n is None:
+                        res[i] = NoQueue()
+                        continue
+                if n >= op.quota:
+                    res[i] = QuotaExceeded()
+                    continue
+                counts[rid] = n + 1
+                mid, ts, body = op.mid, op.ts, op.body
+                rows.extend((seq, rid, mid, ts, body))
+                res[i] = StoredMessage(seq, mid, ts, body)
+                seq += 1
         self._next_seq = seq
         # One multi-row INSERT per chunk: the sqlite3 module releases and re-takes the GIL
         # around every statement step, so executemany would hand the GIL back and forth
@@ -470,56 +482,14 @@ class SQLiteStore(Store):
             chunk = rows[i : i + step]
             conn.execute(_insert_sql(len(chunk) // 5), chunk)
 
-    def _apply_deletes(
-        self,
-        conn: sqlite3.Connection,
-        dels: list[tuple[DeleteMessage, _Slot]],
-        results: list[tuple[_Slot, bool, Any]],
-    ) -> None:
-        """Delete many acknowledged messages with one ``DELETE ... RETURNING`` per chunk.
+    def _apply_deletes(self, conn: sqlite3.Connection, hots: list[_Hot]) -> None:
+        """Delete the acknowledged messages of `hots`, one statement per chunk.
 
         A delete that knows its message's `seq` (the mailbox does, for a subscribed queue)
-        deletes by primary key; the others by (rid, mid). RETURNING tells which messages
-        existed, so the others get NO_MSG without redoing anything.
-        """
-        seen: set[tuple[bytes, bytes]] = set()
-        by_seq: list[tuple[DeleteMessage, _Slot]] = []
-        by_mid: list[tuple[DeleteMessage, _Slot]] = []
-        for op, slot in dels:
-            key = (op.rid, op.mid)
-            if key in seen:
-                results.append((slot, False, NoMessage()))
-                continue
-            seen.add(key)
-            (by_mid if op.seq is None else by_seq).append((op, slot))
-        counts = self._counts
-        for i in range(0, len(by_seq), _CHUNK):
-            chunk = by_seq[i : i + _CHUNK]
-            sql = f"DELETE FROM messages WHERE seq IN ({','.join('?' * len(chunk))})"  # noqa: S608
-            self._delete_chunk(conn, sql, [op.seq for op, _ in chunk], chunk, results)
-        for i in range(0, len(by_mid), _CHUNK):
-            chunk = by_mid[i : i + _CHUNK]
-            n = len(chunk)
-            # by rid first: the messages_by_queue index narrows it to those queues' messages
-            sql = (
-                f"DELETE FROM messages WHERE rid IN ({','.join('?' * n)}) "  # noqa: S608
-                f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)})"
-            )
-            params = [op.rid for op, _ in chunk] + [v for op, _ in chunk for v in (op.rid, op.mid)]
-            self._delete_chunk(conn, sql, params, chunk, results)
-        del counts
-
-    def _delete_chunk(
-        self,
-        conn: sqlite3.Connection,
-        sql: str,
-        params: list[Any],
-        chunk: list[tuple[DeleteMessage, _Slot]],
-        results: list[tuple[_Slot, bool, Any]],
-    ) -> None:
-        """Delete a chunk with one statement. If fewer rows went than asked (an ACK of a
-        message that is gone: rare), raise `_Redo`: the batch is rolled back and run again
-        deleting one message at a time, to tell which get NO_MSG.
+        deletes by primary key; the others by (rid, mid). If fewer rows go than asked (an
+        ACK of a message that is gone, or the same message twice: rare), `_Redo` rolls the
+        batch back and runs it again deleting one message at a time (`_careful`), to tell
+        which get NO_MSG.
 
         (Neither ``RETURNING`` nor a savepoint per chunk: the sqlite3 module hands the GIL
         back and forth once per statement and once per returned row, and under load each
@@ -527,32 +497,54 @@ class SQLiteStore(Store):
         """
         counts = self._counts
         if self._careful:
-            for op, slot in chunk:
-                one = conn.execute(
-                    "DELETE FROM messages WHERE rid = ? AND mid = ?", (op.rid, op.mid)
-                )
-                self._deleted(counts, op.rid, slot, one.rowcount == 1, results)
+            for hot in hots:
+                res = hot.results
+                for i, op in enumerate(hot.ops):
+                    if type(op) is AddMessage:
+                        continue
+                    one = conn.execute(
+                        "DELETE FROM messages WHERE rid = ? AND mid = ?", (op.rid, op.mid)
+                    )
+                    if one.rowcount == 1:
+                        n = counts.get(op.rid)
+                        if n:
+                            counts[op.rid] = n - 1
+                    else:
+                        res[i] = NoMessage()
             return
-        if conn.execute(sql, params).rowcount != len(chunk):
-            raise _Redo
-        for op, slot in chunk:
-            self._deleted(counts, op.rid, slot, True, results)
-
-    @staticmethod
-    def _deleted(
-        counts: dict[bytes, int],
-        rid: bytes,
-        slot: _Slot,
-        ok: bool,
-        results: list[tuple[_Slot, bool, Any]],
-    ) -> None:
-        if not ok:
-            results.append((slot, False, NoMessage()))
-            return
-        count = counts.get(rid)
-        if count is not None:
-            counts[rid] = max(0, count - 1)
-        results.append((slot, True, None))
+        seqs: list[int] = []
+        rids: list[bytes] = []
+        by_mid: list[DeleteMessage] = []
+        for hot in hots:
+            for op in hot.ops:
+                if type(op) is AddMessage:
+                    continue
+                if op.seq is None:  # type: ignore[union-attr]
+                    by_mid.append(op)  # type: ignore[arg-type]
+                else:
+                    seqs.append(op.seq)  # type: ignore[union-attr]
+                    rids.append(op.rid)
+        for i in range(0, len(seqs), _CHUNK):
+            chunk = seqs[i : i + _CHUNK]
+            sql = f"DELETE FROM messages WHERE seq IN ({','.join('?' * len(chunk))})"  # noqa: S608
+            if conn.execute(sql, chunk).rowcount != len(chunk):
+                raise _Redo
+        for i in range(0, len(by_mid), _CHUNK):
+            ops = by_mid[i : i + _CHUNK]
+            n = len(ops)
+            # by rid first: the messages_by_queue index narrows it to those queues' messages
+            sql = (
+                f"DELETE FROM messages WHERE rid IN ({','.join('?' * n)}) "  # noqa: S608
+                f"AND (rid, mid) IN (VALUES {','.join(['(?,?)'] * n)})"
+            )
+            params = [op.rid for op in ops] + [v for op in ops for v in (op.rid, op.mid)]
+            if conn.execute(sql, params).rowcount != n:
+                raise _Redo
+            rids.extend(op.rid for op in ops)
+        for rid in rids:
+            n = counts.get(rid)
+            if n:
+                counts[rid] = n - 1
 
     # ---- queues -----------------------------------------------------------------------------
 
@@ -619,7 +611,7 @@ class SQLiteStore(Store):
         self, rid: bytes, mid: bytes, ts: int, body: bytes, quota: int
     ) -> asyncio.Future[StoredMessage]:
         """See `Store.add_message` (applied in bulk by the writer thread)."""
-        return self._submit(AddMessage(rid, mid, ts, body, quota))  # type: ignore[arg-type]
+        return self._one(AddMessage(rid, mid, ts, body, quota))
 
     def pending(
         self, rid: bytes, limit: int, after: int = 0
@@ -638,7 +630,7 @@ class SQLiteStore(Store):
 
     def delete_message(self, rid: bytes, mid: bytes) -> asyncio.Future[None]:
         """See `Store.delete_message` (applied in bulk by the writer thread)."""
-        return self._submit(DeleteMessage(rid, mid))  # type: ignore[arg-type]
+        return self._one(DeleteMessage(rid, mid))
 
     def submit_messages(
         self, ops: Sequence[MessageOp], done: Callable[[list[MessageResult]], None]
@@ -786,10 +778,6 @@ _INSERTS: dict[int, str] = {}
 def _resolve(results: list[tuple[Any, bool, Any]]) -> None:
     hots: list[_Hot] = []
     for slot, ok, value in results:
-        if type(slot) is tuple:
-            hot, i = slot
-            hot.results[i] = value
-            continue
         if type(slot) is list:
             hots = slot
             continue
