@@ -313,6 +313,13 @@ class Mailbox:
         s = self._subs.get(rid)
         return None if s is None else s.by_mid.get(mid)
 
+    def seqs_of(self, rid: bytes, mids: Iterable[bytes]) -> list[int | None]:
+        """`seq_of` for each of `mids` (one ACKS)."""
+        s = self._subs.get(rid)
+        if s is None:
+            return [None for _ in mids]
+        return list(map(s.by_mid.get, mids))
+
     def acked(self, rid: bytes, mid: bytes) -> Hashable | None:
         """Forget an acknowledged (deleted) message; return the subscriber, if any."""
         s = self._subs.get(rid)

@@ -36,6 +36,7 @@ import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from itertools import repeat
 from typing import Any
 
 import msgpack
@@ -416,8 +417,9 @@ class RelayServer:
                     ):
                         authorize(item, Role.RECIPIENT, q.rid, q.rkey, conn.challenge, session)
                     mids = item.mids  # type: ignore[union-attr]
-                    for mid in mids:
-                        hot.append(DeleteMessage(q.rid, mid, mailbox.seq_of(q.rid, mid)))
+                    hot.extend(
+                        map(DeleteMessage, repeat(q.rid), mids, mailbox.seqs_of(q.rid, mids))
+                    )
                     meta.append((i, item.corr, len(mids)))
                     continue
                 elif kind is Ping:
@@ -456,19 +458,22 @@ class RelayServer:
             replies.done_many(len(meta))
             stored = acked = 0
             k = 0
+            arrived, gone = mailbox.arrived, mailbox.acked
             for i, corr, n in meta:
                 failure: BaseException | None = None
-                for op, res in zip(ops[k : k + n], results[k : k + n], strict=True):
-                    if isinstance(res, BaseException):
-                        if failure is None or isinstance(failure, NoMessage):
-                            failure = res  # NO_MSG only if nothing worse happened
-                        continue
+                for j in range(k, k + n):
+                    res = results[j]
+                    op = ops[j]
                     if res is None:  # a delete
                         acked += 1
-                        owner = mailbox.acked(op.rid, op.mid)
-                    else:
+                        owner = gone(op.rid, op.mid)
+                    elif type(res) is StoredMessage:
                         stored += 1
-                        owner = mailbox.arrived(op.rid, res)
+                        owner = arrived(op.rid, res)
+                    else:  # refused
+                        if failure is None or isinstance(failure, NoMessage):
+                            failure = res  # type: ignore[assignment]  # NO_MSG if nothing worse
+                        continue
                     if owner is not None and type(owner) is Conn:
                         owner.dirty.add(op.rid)
                         if owner.flush_task is None:

@@ -278,3 +278,15 @@ def test_page_of_an_earlier_subscription_is_ignored() -> None:
     assert [m.seq for m in mb.next_pushes(RID, "a")] == [1, 2, 3, 4]
     assert mb.more(RID, "a") == 4
     assert mb.token(b"x" * 16) is None
+
+
+def test_seqs_of_gives_each_held_message_its_seq() -> None:
+    """`seqs_of` answers like `seq_of` for each id: the seq of a held message, else None."""
+    mb = Mailbox(window=4)
+    mb.remember(QueueRecord(RID, b"s" * 16, b"k" * 32, None, 0))
+    mb.subscribe(RID, "conn")
+    mb.loaded(RID, "conn", [msg(5), msg(9)])
+    ids = [msg(9).mid, b"?" * 16, msg(5).mid]
+    assert mb.seqs_of(RID, ids) == [9, None, 5]
+    assert mb.seqs_of(RID, ids) == [mb.seq_of(RID, m) for m in ids]
+    assert mb.seqs_of(b"x" * 16, ids) == [None, None, None]
