@@ -438,7 +438,11 @@ class FakeService:
 
     async def history(self, conversation_id: str, offset: int, limit: int) -> Sequence[MessageView]:
         with self._lock:
-            return tuple(self.msgs.get(conversation_id, [])[offset : offset + limit])
+            msgs = self.msgs.get(conversation_id, [])
+            conv = self.convs.get(conversation_id)
+            if conv is not None and offset + limit >= len(msgs):  # as the core: newest read
+                self.convs[conversation_id] = dataclasses.replace(conv, unread=0)
+            return tuple(msgs[offset : offset + limit])
 
     async def safety_number(self, conversation_id: str) -> SafetyNumberView:
         self._rec("safety_number", conversation_id)

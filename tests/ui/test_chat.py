@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from securechat.api import DeliveryState, MessageKind, SessionSummary
-from tests.ui.conftest import unlock
+from tests.ui.conftest import counselor_fake, unlock
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
 from ui.chat.model import MESSAGE_ROLE, MessageListModel
@@ -212,3 +214,58 @@ def test_consent_on_record_is_shown_with_version_and_language(
     app.set_language("id")
     qtbot.waitUntil(lambda: "versi 1, English" in chat.consent_label.text())
     app.set_language("en")
+
+
+def test_an_open_conversation_shows_no_unread_count(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The list says "2 new" until the conversation is opened; while it is open, a listing
+    taken a moment before the read (still counting it unread) does not bring the count back."""
+    fake = FakeService(messages=12, conversations=2)
+    fake.fill("c2", 4)
+    fake.convs["c2"] = dataclasses.replace(fake.convs["c2"], unread=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    window = app.main_window
+    assert window is not None
+
+    def shown(cid: str) -> str:
+        row = window.conversations.find(cid)
+        assert row is not None
+        return str(window.conversations.index(row, 0).data(Qt.ItemDataRole.DisplayRole))
+
+    assert shown("c2").endswith("2 new")
+    window.open_conversation("c2")
+    assert "new" not in shown("c2")
+    qtbot.waitUntil(lambda: chat.model is not None and chat.model.is_open)
+    qtbot.waitUntil(lambda: fake.convs["c2"].unread == 0)  # the fake, like the core, read it
+    stale = [dataclasses.replace(v, unread=1) for v in fake.convs.values()]
+    window.on_conversations_listed(stale)
+    assert "new" not in shown("c2")
+    assert shown("c1").endswith("1 new")  # not open: its count stays
+
+
+def test_chat_actions_wrap_when_the_panel_is_narrow(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The action buttons ask for no more width than the widest of them: in a narrow panel
+    they wrap onto more rows, and every one stays inside the panel."""
+    fake = counselor_fake()
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    buttons = [b for b in chat.action_row.findChildren(QPushButton) if b.isVisibleTo(chat)]
+    assert len(buttons) >= 3
+    widest = max(b.sizeHint().width() for b in buttons)
+    in_a_row = sum(b.sizeHint().width() for b in buttons)
+    assert chat.action_row.minimumSizeHint().width() < in_a_row
+    flow = chat.action_row.layout()
+    assert flow is not None
+    chat.action_row.resize(widest + 10, flow.heightForWidth(widest + 10))
+    flow.setGeometry(chat.action_row.rect())
+    rows = {b.geometry().top() for b in buttons}
+    assert len(rows) >= 2
+    for b in buttons:
+        assert chat.action_row.rect().contains(b.geometry())
+    wide = in_a_row + 100
+    flow.setGeometry(chat.action_row.rect().adjusted(0, 0, wide, 0))
+    assert len({b.geometry().top() for b in buttons}) == 1

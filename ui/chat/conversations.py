@@ -6,6 +6,7 @@ an unread count in words; `clear()` drops every entry.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +56,15 @@ class ConversationListModel(QAbstractListModel):
 
     def view(self, row: int) -> ConversationView:
         return self._rows[row]
+
+    def mark_read(self, conversation_id: str) -> None:
+        """Show `conversation_id` without its unread count (it is open: its newest messages
+        are on screen, and reading them cleared the count in the core)."""
+        row = self.find(conversation_id)
+        if row is not None and self._rows[row].unread:
+            self._rows[row] = dataclasses.replace(self._rows[row], unread=0)
+            index = self.index(row, 0)
+            self.dataChanged.emit(index, index)
 
     def clear(self) -> None:
         self.beginResetModel()

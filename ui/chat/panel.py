@@ -39,6 +39,7 @@ from ui.bridge import Bridge
 from ui.chat.delegate import MessageDelegate
 from ui.chat.model import MessageListModel
 from ui.chat.summary import TaskDialog
+from ui.common.flow import FlowLayout
 from ui.common.forms import label, primary_button
 from ui.errors import message_for
 from ui.i18n import language_name
@@ -169,8 +170,11 @@ class ChatPanel(QWidget):
         self.consent_label = label("muted", "consentOnRecord")  # wraps rather than widen
         header.addWidget(self.consent_label, 1)
         layout.addLayout(header)
-        # the actions get a row of their own, so a narrow window still shows all of them
-        actions = QHBoxLayout()
+        # the actions get rows of their own, wrapping when narrow: a narrow window (two side
+        # by side, a small screen, longer Indonesian labels) still shows every one of them
+        self.action_row = QWidget()
+        self.action_row.setObjectName("chatActions")
+        actions = FlowLayout(self.action_row)
         for button in (
             self.summary_button,
             self.referral_button,
@@ -178,8 +182,7 @@ class ChatPanel(QWidget):
             self.withdraw_button,
         ):
             actions.addWidget(button)
-        actions.addStretch(1)
-        layout.addLayout(actions)
+        layout.addWidget(self.action_row)
 
         self.key_banner = QFrame()
         self.key_banner.setObjectName("keyChangeBanner")

@@ -201,6 +201,8 @@ class MainWindow(AppWindow):
     ) -> None:
         current = self.chat.conversation.conversation_id if self.chat.conversation else None
         self.conversations.set_conversations(views)
+        if current is not None:  # open, so read: a listing taken just before says otherwise
+            self.conversations.mark_read(current)
         self.no_conversations.setVisible(not views)
         if current is not None:
             row = self.conversations.find(current)
@@ -216,6 +218,7 @@ class MainWindow(AppWindow):
         row = self.conversations.find(conversation_id)
         if row is None:
             return
+        self.conversations.mark_read(conversation_id)
         view = self.conversations.view(row)
         self.conversation_list.setCurrentIndex(self.conversations.index(row, 0))
         self.chat.show_conversation(view)
