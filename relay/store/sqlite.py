@@ -68,6 +68,7 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "relay.sqlite3"
 _CHUNK = 1000  # rows per multi-row statement (SQLite allows 32766 parameters)
+_BUSY_TIMEOUT_MS = 5000  # how long a connection waits for a lock another one holds
 T = TypeVar("T")
 _Op = Callable[[sqlite3.Connection], Any]
 _STOP = object()
@@ -113,7 +114,7 @@ def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         )
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
     return conn
 
 
@@ -339,18 +340,34 @@ class SQLiteStore(Store):
         ops, self._pending_ops = self._pending_ops, 0
         if not batch:
             return
-        if ops > self.inline_ops or self._in_thread:
+        conn = self._conn
+        assert conn is not None  # noqa: S101
+        if ops > self.inline_ops or self._in_thread or not self._begin_now(conn):
             self._in_thread += len(batch)
             for item in batch:
                 self._ops.put(item)
             return
-        assert self._conn is not None  # noqa: S101
         started = time.perf_counter()
-        results = self._run_batch(self._conn, batch)
+        results = self._run_batch(conn, batch, begun=True)
         self.batch_seconds += time.perf_counter() - started
         self.batched_ops += len(batch)
         self.inline_batches += 1
         _resolve(results)
+
+    @staticmethod
+    def _begin_now(conn: sqlite3.Connection) -> bool:
+        """Start a write transaction if nobody holds the database's write lock, without
+        waiting: the event loop must not sleep in SQLite's busy handler while a checkpoint
+        (ours, or an administrator's) or another tool holds it. False: the writer thread,
+        which may wait, takes the batch."""
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        return True
 
     def _thread_done(self, results: list[tuple[Any, bool, Any]], n: int) -> None:
         self._in_thread -= n
@@ -382,8 +399,11 @@ class SQLiteStore(Store):
             with contextlib.suppress(RuntimeError):  # the loop is gone: nobody is waiting
                 loop.call_soon_threadsafe(self._thread_done, results, len(batch))
 
-    def _run_batch(self, conn: sqlite3.Connection, batch: list[tuple[Any, Any]]) -> list[Any]:
-        """Run `batch` in one transaction; return the results for `_resolve`.
+    def _run_batch(
+        self, conn: sqlite3.Connection, batch: list[tuple[Any, Any]], *, begun: bool = False
+    ) -> list[Any]:
+        """Run `batch` in one transaction (already open if `begun`); return the results for
+        `_resolve`.
 
         Message operations (`_Hot`) write their outcomes straight into their own
         ``results`` lists: no object per operation beyond its result.
@@ -401,7 +421,8 @@ class SQLiteStore(Store):
                 waiting.clear()
 
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            if not begun:
+                conn.execute("BEGIN IMMEDIATE")
             for op, slot in batch:
                 if type(op) is _Hot:
                     hots.append(op)

@@ -140,6 +140,27 @@ async def test_a_big_batch_goes_to_the_writer_thread_and_order_holds(store: SQLi
     assert store.inline_batches == inline + 1
 
 
+async def test_a_locked_database_does_not_stall_the_event_loop(store: SQLiteStore) -> None:
+    """While another connection holds the write lock (a checkpoint, a backup tool), a small
+    batch waits in the writer thread, not on the event loop, and commits once it is free."""
+    q = new_queue()
+    await store.create_queue(q)
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        inline = store.inline_batches
+        fut = asyncio.ensure_future(store.add_message(q.rid, os.urandom(16), 1, b"waits", 10))
+        for _ in range(5):  # the loop keeps turning meanwhile
+            await asyncio.sleep(0.01)
+        assert not fut.done()
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    stored = await fut
+    assert stored.body == b"waits"
+    assert store.inline_batches == inline
+
+
 async def test_expiry_never_runs_on_the_event_loop(store: SQLiteStore) -> None:
     """`expire` may delete a great many rows: it always goes to the writer thread."""
     q = new_queue()
