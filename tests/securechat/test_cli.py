@@ -19,10 +19,14 @@ PASS = "sandi yang panjang sekali"
 
 
 def run(
-    home: Path, *args: str, passphrase: str | None = PASS, **extra_env: str
+    home: Path,
+    *args: str,
+    passphrase: str | None = PASS,
+    module: str = "tests.cheap_kdf_cli",
+    **extra_env: str,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with a private home, the fail keyring and the cheapest Argon2id cost
-    (`tests.cheap_kdf_cli`)."""
+    """Run the CLI with a private home, the fail keyring and (unless `module` is the shipped
+    ``securechat.cli``) the cheapest Argon2id cost (`tests.cheap_kdf_cli`)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "SECURECHAT_HOME": str(home),
@@ -33,7 +37,7 @@ def run(
     if passphrase is not None:
         env["SECURECHAT_PASSPHRASE"] = passphrase
     return subprocess.run(
-        [sys.executable, "-m", "tests.cheap_kdf_cli", *args],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -67,34 +71,11 @@ def test_the_shipped_cli_has_no_cheap_key_derivation(tmp_path: Path) -> None:
     """A new profile made by `securechat-cli` itself gets the real Argon2id cost, whatever the
     environment says (an old test-only variable once lowered it)."""
     home = tmp_path / "home"
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "SECURECHAT_HOME": str(home),
-        "SECURECHAT_INSECURE_TEST_KDF": "1",
-        "SECURECHAT_PASSPHRASE": PASS,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        "HOME": str(tmp_path),
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "securechat.cli",
-            "--profile",
-            "ayu",
-            "init",
-            "--role",
-            "client",
-            "--name",
-            "Ayu",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
+    result = run(
+        home,
+        *("--profile", "ayu", "init", "--role", "client", "--name", "Ayu"),
+        module="securechat.cli",
+        SECURECHAT_INSECURE_TEST_KDF="1",
     )
     assert result.returncode == 0, result.stderr
     assert "insecure" not in result.stderr
