@@ -269,3 +269,26 @@ def test_chat_actions_wrap_when_the_panel_is_narrow(
     wide = in_a_row + 100
     flow.setGeometry(chat.action_row.rect().adjusted(0, 0, wide, 0))
     assert len({b.geometry().top() for b in buttons}) == 1
+
+
+def test_a_long_name_in_the_list_is_shortened_not_scrolled(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A name wider than the conversation list is shortened in the middle: the list never
+    scrolls sideways, and the full text (with the unread count) stays the accessible text."""
+    fake = FakeService(messages=3, conversations=2)
+    long_name = "Rina Wulandari Kusumaningtyas Prameswari, M.Psi., Psikolog"
+    fake.convs["c2"] = dataclasses.replace(fake.convs["c2"], peer_name=long_name, unread=2)
+    app = make_app(fake)
+    _open_chat(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    window.splitter.setSizes([200, 800, 0])
+    qtbot.wait(50)
+    row = window.conversations.find("c2")
+    assert row is not None
+    index = window.conversations.index(row, 0)
+    assert window.conversation_list.sizeHintForColumn(0) > window.conversation_list.width()
+    assert not window.conversation_list.horizontalScrollBar().isVisible()
+    assert window.conversation_list.textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert index.data(Qt.ItemDataRole.AccessibleTextRole) == f"{long_name}  ·  2 new"

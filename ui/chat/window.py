@@ -83,6 +83,10 @@ class MainWindow(AppWindow):
         self.conversation_list.setSpacing(2)
         # names stay readable however narrow the window; the buttons below set their own minimum
         self.conversation_list.setMinimumWidth(196)
+        # a long name is shortened in the middle, so "· 2 new" stays in sight; no sideways
+        # scrolling (the full text is the item's accessible text)
+        self.conversation_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.conversation_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.new_button = QPushButton()
         self.new_button.setObjectName("newConversationButton")
         self.settings_button = QPushButton()
