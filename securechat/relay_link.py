@@ -195,7 +195,15 @@ class RelayLink:
         self._set_state(ConnectionState.OFFLINE)
 
     def subscribe(self, sub: Subscription) -> None:
-        """Remember `sub`; it is subscribed now if online and again on every connect."""
+        """Remember `sub`; it is subscribed now if online and again on every connect.
+
+        Subscribing a queue again with the same key changes nothing (the service does so for
+        every queue at each sync): a second SUB on the live connection would only make the
+        relay push its un-acknowledged messages once more.
+        """
+        known = self._subs.get(sub.rid)
+        if known is not None and bytes(known.recipient_key) == bytes(sub.recipient_key):
+            return
         self._subs[sub.rid] = sub
         self._to_subscribe[sub.rid] = sub
         self._wake.set()

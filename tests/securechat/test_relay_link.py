@@ -160,6 +160,23 @@ async def assert_all_acked(url: str, rid: bytes, sid: bytes, rkey: SigningKey) -
         assert getattr(push, "body", None) == b"marker"
 
 
+async def link_delivering(
+    relay: RelayProcess, make_link: LinkFactory, body: bytes
+) -> tuple[RelayLink, MemoryInbox, tuple[bytes, bytes, SigningKey]]:
+    """A link subscribed to a new queue holding `body`, blocked inside delivering it (the
+    inbox's `gate` lets it go on)."""
+    rid, sid, rkey = await new_queue(relay.url)
+    async with await RelayClient.connect(relay.url) as c:
+        await c.send(sid, body)
+    inbox = MemoryInbox()
+    inbox.block_after = 0
+    link = await make_link(relay.url, inbox, MemoryOutbox())
+    link.subscribe(Subscription(rid, rkey))
+    async with asyncio.timeout(WAIT):
+        await inbox.blocked.wait()
+    return link, inbox, (rid, sid, rkey)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -374,15 +391,7 @@ async def test_stop_waits_for_an_inflight_deliver_and_its_acks(
     relay: RelayProcess, make_link: LinkFactory
 ) -> None:
     """`stop()` during a deliver lets it finish and acks the batch before closing."""
-    rid, sid, rkey = await new_queue(relay.url)
-    async with await RelayClient.connect(relay.url) as c:
-        await c.send(sid, b"in flight")
-    inbox = MemoryInbox()
-    inbox.block_after = 0
-    link = await make_link(relay.url, inbox, MemoryOutbox())
-    link.subscribe(Subscription(rid, rkey))
-    async with asyncio.timeout(WAIT):
-        await inbox.blocked.wait()
+    link, inbox, (rid, sid, rkey) = await link_delivering(relay, make_link, b"in flight")
     stopping = asyncio.create_task(link.stop())
     await asyncio.wait({stopping}, timeout=0.3)
     assert not stopping.done()  # still waiting for the deliver (it can never end before it)
@@ -392,6 +401,22 @@ async def test_stop_waits_for_an_inflight_deliver_and_its_acks(
         await stopping
     assert [m.body for m in inbox.delivered] == [b"in flight"]
     await assert_all_acked(relay.url, rid, sid, rkey)  # acked before the link closed
+
+
+async def test_subscribing_again_does_not_push_a_message_twice(
+    relay: RelayProcess, make_link: LinkFactory
+) -> None:
+    """The service subscribes every queue at each sync. A queue already subscribed on the
+    live connection is not subscribed again, so a message being delivered is not pushed a
+    second time (a second SUB makes the relay push its un-acknowledged messages again)."""
+    link, inbox, (rid, _sid, rkey) = await link_delivering(relay, make_link, b"once")
+    link.subscribe(Subscription(rid, SigningKey(bytes(rkey))))  # what a sync does
+    await asyncio.sleep(0.5)  # room for a second SUB and its push to arrive
+    assert inbox.gate is not None
+    inbox.gate.set()
+    await link.wait_idle(WAIT)
+    await asyncio.sleep(0.5)
+    assert [m.body for m in inbox.delivered] == [b"once"]
 
 
 async def test_call_runs_one_off_commands_and_fails_cleanly_when_down(
