@@ -60,6 +60,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from tests.relay_process import serve_command  # noqa: E402
 
 BENCH_CONFIG = """
 [relay]
@@ -168,44 +171,14 @@ def main() -> None:
     cfg.write_text(BENCH_CONFIG)
     relay = Server(
         "relay",
-        [
-            sys.executable,
-            "-m",
-            "relay.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--data-dir",
-            str(tmp / "data"),
-            "--config",
-            str(cfg),
-            "--port-file",
-            str(tmp / "relay.port"),
-        ],
+        serve_command(tmp / "data", tmp / "relay.port", "0", "--config", str(cfg)),
         tmp / "relay.port",
     )
     cfg_normal = tmp / "bench-normal.toml"
     cfg_normal.write_text(BENCH_CONFIG.replace('sync = "FULL"', 'sync = "NORMAL"'))
     normal = Server(
         "relay-normal",
-        [
-            sys.executable,
-            "-m",
-            "relay.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--data-dir",
-            str(tmp / "data-normal"),
-            "--config",
-            str(cfg_normal),
-            "--port-file",
-            str(tmp / "normal.port"),
-        ],
+        serve_command(tmp / "data-normal", tmp / "normal.port", "0", "--config", str(cfg_normal)),
         tmp / "normal.port",
     )
     same = Server(
