@@ -6,6 +6,7 @@ import ast
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
@@ -132,6 +133,23 @@ def test_ui_never_imports_the_test_double() -> None:
                 assert not any(a.name.startswith("tests") for a in node.names), path
 
 
+D = TypeVar("D", bound=QDialog)
+
+
+def _counselor_dialog(qtbot: QtBot, app: SecureChatApp, button: str, kind: type[D]) -> D:
+    """Unlock the counselor, click the sidebar `button` (which a counselor sees) and return
+    the dialog of type `kind` it opened."""
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    clicked = getattr(window, button)
+    assert clicked.isVisibleTo(window)
+    clicked.click()
+    dialog = window.findChild(kind)
+    assert dialog is not None
+    return dialog
+
+
 def test_counselor_edits_disclosure(
     qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
 ) -> None:
@@ -139,14 +157,7 @@ def test_counselor_edits_disclosure(
     from ui.consent.editor import DisclosureEditor
 
     fake = FakeService(role=Role.COUNSELOR, messages=1)
-    app = make_app(fake)
-    unlock(qtbot, app)
-    window = app.main_window
-    assert window is not None
-    assert window.disclosure_button.isVisibleTo(window)
-    window.disclosure_button.click()
-    editor = window.findChild(DisclosureEditor)
-    assert editor is not None
+    editor = _counselor_dialog(qtbot, make_app(fake), "disclosure_button", DisclosureEditor)
     qtbot.waitUntil(lambda: "Tentang layanan ini" in editor.text.toPlainText())
     assert editor.version.text() == "Version 1"
     editor.on_template_clicked()
@@ -164,14 +175,7 @@ def test_counselor_edits_public_profile(
     from ui.consent.profile import CounselorProfileDialog
 
     fake = FakeService(role=Role.COUNSELOR, messages=1)
-    app = make_app(fake)
-    unlock(qtbot, app)
-    window = app.main_window
-    assert window is not None
-    assert window.profile_button.isVisibleTo(window)
-    window.profile_button.click()
-    dialog = window.findChild(CounselorProfileDialog)
-    assert dialog is not None
+    dialog = _counselor_dialog(qtbot, make_app(fake), "profile_button", CounselorProfileDialog)
     qtbot.waitUntil(lambda: dialog.name_edit.text() == "Rina Wulandari, M.Psi.")
     assert dialog.topics_edit.text() == "stress, study"
     dialog.topics_edit.setText("grief,  family , ")
