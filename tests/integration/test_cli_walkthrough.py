@@ -60,14 +60,21 @@ def cli_fails(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def counselor_and_client(relay: RelayProcess, sari: Path, ayu: Path) -> dict[str, Any]:
+    """Make the counselor Sari and the client Ayu with the CLI; publish Sari on `relay`.
+    Returns what `publish` printed (its "invite")."""
+    cli(sari, "init", "--role", "counselor", "--name", "Sari Wulandari")
+    cli(ayu, "init", "--role", "client", "--name", "Ayu")
+    (published,) = cli(sari, "publish", "--relay", relay.url)
+    return published
+
+
 async def test_cli_walkthrough(tmp_path: Path) -> None:
     """init twice, publish, open, consent, send, sync, history; safety numbers agree on both sides."""
     relay = await RelayProcess(tmp_path / "relay").start()
     sari, ayu = tmp_path / "sari", tmp_path / "ayu"
     try:
-        cli(sari, "init", "--role", "counselor", "--name", "Sari Wulandari")
-        cli(ayu, "init", "--role", "client", "--name", "Ayu")
-        (published,) = cli(sari, "publish", "--relay", relay.url)
+        published = counselor_and_client(relay, sari, ayu)
         invite = published["invite"]
         assert invite.startswith("securechat:invite?")
 
@@ -156,9 +163,7 @@ async def test_cli_relay_killed_and_offline_sends(tmp_path: Path) -> None:
     relay = await RelayProcess(tmp_path / "relay").start()
     sari, ayu = tmp_path / "sari", tmp_path / "ayu"
     try:
-        cli(sari, "init", "--role", "counselor", "--name", "Sari Wulandari")
-        cli(ayu, "init", "--role", "client", "--name", "Ayu")
-        (published,) = cli(sari, "publish", "--relay", relay.url)
+        published = counselor_and_client(relay, sari, ayu)
         (consented,) = cli(ayu, "consent", published["invite"], "--message", "c-first")
         ayu_conv = consented["conversation"]
         cli(ayu, "sync")
