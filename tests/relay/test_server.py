@@ -65,6 +65,16 @@ async def next_msg(c: RelayClient) -> Msg:
     return item
 
 
+async def receive_and_ack(c: RelayClient, rid: bytes, rkey: SigningKey, n: int) -> list[bytes]:
+    """The bodies of the next `n` pushes of queue `rid`, each acknowledged once received."""
+    got = []
+    for _ in range(n):
+        m = await next_msg(c)
+        got.append(m.body)
+        await c.ack(rid, m.mid, rkey)
+    return got
+
+
 async def test_hello_announces_challenge_versions_and_limits(relay: RelayServer) -> None:
     """HELLO comes first with a fresh 32-byte challenge per connection and the limits."""
     a, b = await RawConn.open(relay), await RawConn.open(relay)
@@ -133,10 +143,7 @@ async def test_messages_delivered_in_order_with_window(start_relay: StartRelay) 
         got = [m.body for m in first]
         await c.ack(rid, first[0].mid, rkey)
         await c.ack(rid, first[1].mid, rkey)
-        for _ in range(3):
-            m = await next_msg(c)
-            got.append(m.body)
-            await c.ack(rid, m.mid, rkey)
+        got += await receive_and_ack(c, rid, rkey, 3)
         assert got == [b"m0", b"m1", b"m2", b"m3", b"m4"]
 
 
@@ -349,12 +356,7 @@ async def test_quota_refuses_and_loses_nothing(start_relay: StartRelay) -> None:
         assert len(accepted) == 5
         assert all(isinstance(r, QuotaExceeded) and r.code == ErrorCode.QUOTA for r in refused)
         await c.subscribe(rid, rkey)
-        got = []
-        for _ in accepted:
-            m = await next_msg(c)
-            got.append(m.body)
-            await c.ack(rid, m.mid, rkey)
-        assert got == accepted
+        assert await receive_and_ack(c, rid, rkey, len(accepted)) == accepted
         await c.send(sid, b"room again")
         assert (await next_msg(c)).body == b"room again"
 
@@ -709,9 +711,4 @@ async def test_sends_during_the_first_page_load_do_not_overtake_older_ones(
             relay.store.pending = original  # type: ignore[method-assign]
             release.set()
         await subscribed
-        got = []
-        for _ in sent:
-            m = await next_msg(rx)
-            got.append(m.body)
-            await rx.ack(rid, m.mid, rkey)
-        assert got == sent
+        assert await receive_and_ack(rx, rid, rkey, len(sent)) == sent
