@@ -92,6 +92,7 @@ class DisclosureView:
     language: str  # "en" or "id"
     text: str  # untrusted when it came from a relay: show as plain text only
     sha256: str  # hex digest of the canonical disclosure document
+    draft: bool = False  # the counselor's own, not published yet: edits replace it
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,17 @@
 """The counselor's public profile and versioned disclosure (English and Bahasa Indonesia).
 
-A disclosure is the pair of texts a client reads before consenting. Every distinct pair is a
-new version (1, 2, ...), identified by `content_hash` = SHA-256 over a canonical encoding:
-compact, key-sorted UTF-8 JSON of `{"format": 1, "texts": {"en": ..., "id": ...}}`. Saving
-texts identical to the current version returns that version instead of adding one, so a
-client's consent (which records version and hash) stays valid until the words change.
+A disclosure is the pair of texts a client reads before consenting. Versions are numbered 1,
+2, ...; each is identified by `content_hash` = SHA-256 over a canonical encoding: compact,
+key-sorted UTF-8 JSON of `{"format": 1, "texts": {"en": ..., "id": ...}}`. Saving texts
+identical to the current version returns that version instead of adding one, so a client's
+consent (which records version and hash) stays valid until the words change.
+
+A version is a draft until it is shared (`mark_shared`: it went out in a publication, so a
+client may read it and consent to it). Saving new texts over a draft replaces the draft under
+the same number; saving over a shared version adds the next number, and the shared one never
+changes again. So a new counselor who fills in the profile before publishing starts at
+version 1, and every version a client could have seen keeps its number and its hash. A later
+version may repeat an earlier one's texts (an edit undone): it gets its own number.
 
 The profile (name, credentials, specializations, languages, hours, time zone, response time,
 how long records are kept) is stored as one JSON document. The default disclosure is rendered
@@ -98,6 +105,7 @@ class Disclosure:
     texts: Mapping[str, str] = field(repr=False)
     content_hash: bytes
     created_at: int
+    shared_at: int | None = None  # when it first went out in a publication; None: a draft
 
 
 def canonical_texts(texts: Mapping[str, str]) -> bytes:
@@ -169,13 +177,15 @@ class DisclosureBook:
             NotFound: no such version.
         """
         row = self._store.conn.execute(
-            "SELECT version, document, content_hash, created_at FROM disclosures WHERE version = ?",
+            "SELECT version, document, content_hash, created_at, shared_at FROM disclosures "
+            "WHERE version = ?",
             (int(version),),
         ).fetchone()
         if row is None:
             raise NotFound("There is no disclosure with this version.")
         texts: Any = json.loads(str(row[1]))["texts"]
-        return Disclosure(int(row[0]), dict(texts), bytes(row[2]), int(row[3]))
+        shared = None if row[4] is None else int(row[4])
+        return Disclosure(int(row[0]), dict(texts), bytes(row[2]), int(row[3]), shared)
 
     def history(self) -> list[Disclosure]:
         """Every version, oldest first."""
@@ -185,27 +195,52 @@ class DisclosureBook:
         return [self.get(int(r[0])) for r in rows]
 
     def save(self, texts: Mapping[str, str]) -> Disclosure:
-        """Store `texts` as a new version, unless they equal the current version's.
+        """Store `texts` as the current version: unchanged if they equal it, in its place if
+        it is a draft, else as the next version.
 
         Raises:
             InvalidInput: a language is missing or a text is empty or too long.
         """
         clean = _validate(texts)
         digest = content_hash(clean)
+        document = canonical_texts(clean).decode("utf-8")
         with self._store.transaction() as conn:
             row = conn.execute(
-                "SELECT version, content_hash FROM disclosures ORDER BY version DESC LIMIT 1"
+                "SELECT version, content_hash, shared_at FROM disclosures "
+                "ORDER BY version DESC LIMIT 1"
             ).fetchone()
             if row is not None and bytes(row[1]) == digest:
                 version = int(row[0])
+            elif row is not None and row[2] is None:  # a draft nobody was shown
+                version = int(row[0])
+                conn.execute(
+                    "UPDATE disclosures SET content_hash = ?, document = ?, created_at = ? "
+                    "WHERE version = ?",
+                    (digest, document, now_ms(), version),
+                )
             else:
                 version = 1 if row is None else int(row[0]) + 1
                 conn.execute(
                     "INSERT INTO disclosures(version, content_hash, document, created_at) "
                     "VALUES (?, ?, ?, ?)",
-                    (version, digest, canonical_texts(clean).decode("utf-8"), now_ms()),
+                    (version, digest, document, now_ms()),
                 )
         return self.get(version)
+
+    def mark_shared(self, version: int) -> None:
+        """Fix `version` for good: it goes out in a publication (the next save adds a new
+        version instead of replacing it). Idempotent.
+
+        Raises:
+            NotFound: no such version.
+        """
+        with self._store.transaction() as conn:
+            cur = conn.execute(
+                "UPDATE disclosures SET shared_at = coalesce(shared_at, ?) WHERE version = ?",
+                (now_ms(), int(version)),
+            )
+            if cur.rowcount == 0:
+                raise NotFound("There is no disclosure with this version.")
 
     def edit(self, language: str, text: str) -> Disclosure:
         """Replace one language's text, keeping the other; a new version if anything changed.

@@ -174,7 +174,7 @@ class DemoSession(QObject):
         """Counselor on the left, client on the right, side by side where the screen allows
         (the spare width shared between them), overlapping only on a small screen."""
         screen = left.screen().availableGeometry()
-        height = min(screen.height(), 820)
+        height = min(screen.height(), 1000)  # tall enough to read the disclosure
         gap = 8
         lmin, rmin = left.minimumSizeHint().width(), right.minimumSizeHint().width()
         spare = max(0, screen.width() - gap - lmin - rmin)

@@ -1,7 +1,10 @@
 """CLI commands for the counselor's disclosure: `disclosure show|edit|history|profile`.
 
 `disclosure profile` sets the public profile (credentials, hours, ...); with `--regenerate`
-it re-renders the default text from it, which replaces any hand-edited text (a new version).
+it re-renders the default text from it, which replaces any hand-edited text.
+
+A version is a draft until it is published; saving over a draft keeps its number, saving over
+a published version makes the next one (`securechat.disclosure`).
 """
 
 from __future__ import annotations
@@ -84,8 +87,15 @@ def _edit(ctx: Context, args: argparse.Namespace) -> int:
                 "event": "disclosure_saved",
                 "version": disc.version,
                 "content_hash": disc.content_hash.hex(),
+                "published": disc.shared_at is not None,
             },
-            f"Disclosure saved as version {disc.version}.",
+            f"Disclosure saved as version {disc.version}."
+            + (
+                ""
+                if disc.shared_at is not None
+                else " It is a draft until you publish: no client has seen it, so further"
+                " edits replace it."
+            ),
         )
     return 0
 
@@ -98,8 +108,10 @@ def _history(ctx: Context, args: argparse.Namespace) -> int:
                     "version": disc.version,
                     "content_hash": disc.content_hash.hex(),
                     "created_at": disc.created_at,
+                    "published_at": disc.shared_at,
                 },
-                f"{disc.version}\t{disc.content_hash.hex()}\t{disc.created_at}",
+                f"{disc.version}\t{disc.content_hash.hex()}\t{disc.created_at}\t"
+                + ("draft" if disc.shared_at is None else f"published {disc.shared_at}"),
             )
     return 0
 

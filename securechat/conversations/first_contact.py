@@ -77,6 +77,9 @@ class FirstContact(EngineBase):
         if profile is None:
             raise NotFound("Set up the counselor profile first.")
         current = book.ensure_default()
+        # Fixed before anything leaves: from now on a client may read this version and
+        # consent to it, so a later edit must make a new version, not rewrite this one.
+        book.mark_shared(current.version)
         now = _now_s()
         with self._tx() as conn:
             row = conn.execute("SELECT prekeys FROM intake WHERE id = 1").fetchone()

@@ -357,7 +357,14 @@ class ServiceBase:
 
 
 def _disclosure_view(
-    language: str, version: int, text: str, signed: SignedDisclosure | None = None
+    language: str,
+    version: int,
+    text: str,
+    signed: SignedDisclosure | None = None,
+    *,
+    draft: bool = False,
 ) -> api.DisclosureView:
     digest = (signed or SignedDisclosure(language, version, text)).digest()
-    return api.DisclosureView(version=version, language=language, text=text, sha256=digest.hex())
+    return api.DisclosureView(
+        version=version, language=language, text=text, sha256=digest.hex(), draft=draft
+    )

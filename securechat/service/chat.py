@@ -101,15 +101,24 @@ class Chat(ServiceBase):
         """The current disclosure, one view per language."""
         book = DisclosureBook(self._profile_or_raise().store)
         current = book.ensure_default()
-        return [_disclosure_view(lang, current.version, current.texts[lang]) for lang in LANGUAGES]
+        draft = current.shared_at is None
+        return [
+            _disclosure_view(lang, current.version, current.texts[lang], draft=draft)
+            for lang in LANGUAGES
+        ]
 
     @_guarded
     async def edit_disclosure(self, language: str, text: str) -> api.DisclosureView:
-        """Replace one language's text (a new version); republish if already published."""
+        """Replace one language's text (a new version, or the draft's if never published);
+        republish if already published."""
         profile = self._profile_or_raise()
-        disclosure = DisclosureBook(profile.store).edit(language, text)
+        book = DisclosureBook(profile.store)
+        disclosure = book.edit(language, text)
         await self._republish()
-        return _disclosure_view(language, disclosure.version, disclosure.texts[language])
+        draft = book.get(disclosure.version).shared_at is None
+        return _disclosure_view(
+            language, disclosure.version, disclosure.texts[language], draft=draft
+        )
 
     @_guarded
     async def counselor_profile(self) -> api.CounselorProfileView:

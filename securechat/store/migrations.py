@@ -245,12 +245,35 @@ _V5_HISTORY_INDEX = Migration(
     ("CREATE INDEX messages_history ON messages(conversation_id, id)",),
 )
 
+_V6_DISCLOSURE_DRAFTS = Migration(
+    6,
+    "disclosures: a version may repeat an earlier text; a version nobody was shown is a draft",
+    (
+        # The UNIQUE on content_hash made returning to an earlier text (undoing an edit,
+        # or a profile change and back) fail. `shared_at`: when the version first went out
+        # in a publication; until then it is a draft that a new save replaces. Versions
+        # from before this step count as shared: nothing says they were not.
+        """CREATE TABLE disclosures_v6 (
+            version INTEGER PRIMARY KEY,
+            content_hash BLOB NOT NULL,
+            document TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            shared_at INTEGER
+        )""",
+        "INSERT INTO disclosures_v6(version, content_hash, document, created_at, shared_at) "
+        "SELECT version, content_hash, document, created_at, created_at FROM disclosures",
+        "DROP TABLE disclosures",
+        "ALTER TABLE disclosures_v6 RENAME TO disclosures",
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
     _V2_DISCLOSURE,
     _V3_NOTES,
     _V4_CONVERSATIONS,
     _V5_HISTORY_INDEX,
+    _V6_DISCLOSURE_DRAFTS,
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -194,9 +194,14 @@ def test_profiles_passwd_and_disclosure(home: Path, tmp_path: Path) -> None:
         str(new_text),
         passphrase="yang baru",
     )
-    assert lines(edit)[0]["version"] == 2
+    # Never published: the edit replaces the draft, which keeps its number.
+    assert lines(edit)[0]["version"] == 1
+    assert lines(edit)[0]["published"] is False
     again = run(home, "--json", "disclosure", "show", "--lang", "id", passphrase="yang baru")
     assert lines(again)[0]["text"] == "Teks pernyataan yang baru."
+    history = run(home, "disclosure", "history", passphrase="yang baru")
+    assert history.returncode == 0, history.stderr
+    assert history.stdout.strip().endswith("\tdraft")
 
 
 def test_errors_are_clear(home: Path, tmp_path: Path) -> None:
@@ -250,7 +255,7 @@ def test_disclosure_profile_regenerates(home: Path) -> None:
     assert result.returncode == 0, result.stderr
     record = lines(result)[0]
     assert record["specializations"] == ["kecemasan"]
-    assert record["disclosure_version"] == 2
+    assert record["disclosure_version"] == 1  # the unpublished draft, re-rendered in place
     shown = lines(run(home, "--json", "disclosure", "show", "--lang", "id"))[0]
     assert "Psikolog klinis, SIPP aktif" in shown["text"]
     assert "Senin-Kamis 10.00-16.00" in shown["text"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from securechat import profiles
@@ -115,9 +117,13 @@ def test_default_without_optional_fields_reads_cleanly() -> None:
 
 
 def test_versions_change_only_with_text(book: DisclosureBook) -> None:
-    """Saving identical texts keeps the version; any change makes a new one with a new hash."""
+    """Saving identical texts keeps the version; once shared, any change makes a new one with
+    a new hash, and the shared one stays as it was."""
     v1 = book.ensure_default()
     assert v1.version == 1
+    book.mark_shared(1)
+    v1 = book.get(1)
+    assert v1.shared_at is not None
     assert book.save(dict(v1.texts)).version == 1
     v2 = book.edit("en", v1.texts["en"] + "\nOne more line.")
     assert v2.version == 2
@@ -125,7 +131,41 @@ def test_versions_change_only_with_text(book: DisclosureBook) -> None:
     assert v2.texts["id"] == v1.texts["id"]
     assert [d.version for d in book.history()] == [1, 2]
     assert book.current() == v2
-    assert book.get(1).texts == v1.texts
+    assert book.get(1) == v1
+
+
+def test_a_draft_is_replaced_until_it_is_shared(book: DisclosureBook) -> None:
+    """Edits before the first publication stay version 1 (no client saw the earlier words);
+    after `mark_shared` the next edit is version 2."""
+    v1 = book.ensure_default()
+    assert v1.shared_at is None
+    draft = book.edit("en", "Edited before anyone saw it.")
+    assert (draft.version, draft.texts["en"]) == (1, "Edited before anyone saw it.")
+    assert draft.content_hash != v1.content_hash
+    assert [d.version for d in book.history()] == [1]
+    book.mark_shared(1)
+    first = book.get(1).shared_at
+    assert first is not None
+    time.sleep(0.002)
+    book.mark_shared(1)  # idempotent: the first time counts
+    assert book.get(1).shared_at == first
+    assert book.edit("en", "Edited after publishing.").version == 2
+    assert book.get(1).texts["en"] == "Edited before anyone saw it."
+    with pytest.raises(NotFound):
+        book.mark_shared(9)
+
+
+def test_an_edit_undone_is_a_new_version_with_the_old_text(book: DisclosureBook) -> None:
+    """Going back to an earlier text after it was shared (an edit undone, or a profile change
+    and back) gives the next version with that text's hash; it used to fail on a UNIQUE hash."""
+    v1 = book.ensure_default()
+    book.mark_shared(1)
+    book.edit("en", "A passing change.")
+    book.mark_shared(2)
+    v3 = book.save(dict(v1.texts))
+    assert v3.version == 3
+    assert v3.content_hash == v1.content_hash
+    assert v3.texts == v1.texts
 
 
 def test_content_hash_is_canonical() -> None:
@@ -139,7 +179,7 @@ def test_content_hash_is_canonical() -> None:
 
 def test_profile_edit_regenerates(book: DisclosureBook) -> None:
     """Changing the profile and regenerating the default creates a new version."""
-    book.ensure_default()
+    book.mark_shared(book.ensure_default().version)
     book.set_profile(CounselorProfile(name=PROFILE.name, response_time_hours=48))
     assert book.get_profile() == CounselorProfile(name=PROFILE.name, response_time_hours=48)
     new = book.regenerate_default()

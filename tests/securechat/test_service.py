@@ -223,6 +223,39 @@ async def test_counselor_profile_is_published_and_can_rewrite_the_disclosure(
         await counselor.close()
 
 
+async def test_disclosure_versions_count_what_clients_could_see(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """Filling in the profile before the first publication stays version 1, which is what the
+    client reads; after publishing, a change is version 2 and a change back is version 3 with
+    version 1's text (it used to fail on the disclosure's unique hash)."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        first = await counselor.counselor_profile()
+        filled = dataclasses.replace(first, credentials="M.Psi., Psikolog")
+        await counselor.update_counselor_profile(filled, regenerate_disclosure=True)
+        assert {d.version for d in await counselor.disclosures()} == {1}
+        invite = await counselor.publish(relay.url)
+        view = await client.open_invite(invite)
+        assert {d.version for d in view.disclosures} == {1}
+        assert all("M.Psi., Psikolog" in d.text for d in view.disclosures)
+        v1 = {d.language: d.text for d in view.disclosures}
+
+        slower = dataclasses.replace(filled, response_time_hours=72)
+        await counselor.update_counselor_profile(slower, regenerate_disclosure=True)
+        assert {d.version for d in await counselor.disclosures()} == {2}
+        await counselor.update_counselor_profile(filled, regenerate_disclosure=True)
+        back = await counselor.disclosures()
+        assert {d.version for d in back} == {3}
+        assert {d.language: d.text for d in back} == v1
+        view = await client.open_invite(invite)
+        assert {d.version for d in view.disclosures} == {3}
+    finally:
+        await client.close()
+        await counselor.close()
+
+
 async def test_quick_exit_drops_the_key_before_the_relay_links_close(
     tmp_path: Path, relay: RelayProcess
 ) -> None:

@@ -148,13 +148,45 @@ def test_migration_5_history_index(tmp_path: Path, key: SecretKey) -> None:
             (f"m-{n}", 10 - n),  # clocks can go backwards: order is by id, not time
         )
     store.close()
-    store = Store.open(path, key)
+    store = Store.open(path, key, migrate_to=5)
     assert store.schema_version() == 5
     query = "SELECT message_id FROM messages WHERE conversation_id = 1 ORDER BY id DESC LIMIT 2"
     assert [r[0] for r in store.conn.execute(query)] == ["m-2", "m-1"]
     plan = " ".join(str(r[-1]) for r in store.conn.execute("EXPLAIN QUERY PLAN " + query))
     assert "messages_history" in plan
     assert "TEMP B-TREE" not in plan
+    store.close()
+
+
+def test_migration_6_disclosures_keep_their_versions_and_count_as_shared(
+    tmp_path: Path, key: SecretKey
+) -> None:
+    """At 6 the disclosures of a version-5 database keep number, text and hash, count as
+    shared (nothing says a client never saw them), and a later version may repeat a text."""
+    path = tmp_path / "db"
+    store = Store.open(path, key, migrate_to=5)
+    for version, digest in ((1, b"a" * 32), (2, b"b" * 32)):
+        store.conn.execute(
+            "INSERT INTO disclosures(version, content_hash, document, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (version, digest, f'{{"v": {version}}}', 1000 * version),
+        )
+    store.close()
+    store = Store.open(path, key)
+    assert store.schema_version() == 6
+    rows = store.conn.execute(
+        "SELECT version, content_hash, document, created_at, shared_at FROM disclosures "
+        "ORDER BY version"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        (1, b"a" * 32, '{"v": 1}', 1000, 1000),
+        (2, b"b" * 32, '{"v": 2}', 2000, 2000),
+    ]
+    store.conn.execute(
+        "INSERT INTO disclosures(version, content_hash, document, created_at) "
+        "VALUES (3, ?, '{}', 3000)",
+        (b"a" * 32,),
+    )
     store.close()
 
 

@@ -110,6 +110,7 @@ class FakeService:
             profiles if profiles is not None else [ProfileView("ayu", "Ayu", role, False)]
         )
         self.unlocked: str | None = None
+        self.published = True  # False: the disclosure is a draft, and saving keeps version 1
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -290,12 +291,15 @@ class FakeService:
         return INVITE_LINK
 
     async def disclosures(self) -> Sequence[DisclosureView]:
+        draft = not self.published
         return (
-            DisclosureView(1, "en", DISCLOSURE_EN, "00" * 32),
-            DisclosureView(1, "id", DISCLOSURE_ID, "11" * 32),
+            DisclosureView(1, "en", DISCLOSURE_EN, "00" * 32, draft),
+            DisclosureView(1, "id", DISCLOSURE_ID, "11" * 32, draft),
         )
 
     async def edit_disclosure(self, language: str, text: str) -> DisclosureView:
+        if not self.published:
+            return DisclosureView(1, language, text, "22" * 32, True)
         return DisclosureView(2, language, text, "22" * 32)
 
     async def counselor_profile(self) -> CounselorProfileView:

@@ -168,6 +168,25 @@ def test_counselor_edits_disclosure(
     assert editor.version.text() == "Version 2"
 
 
+def test_an_unpublished_disclosure_says_it_is_a_draft(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Before the first publication the editor says the text is a draft, and a save keeps
+    its number (the service replaces a draft nobody has seen)."""
+    from ui.consent.editor import DisclosureEditor
+
+    fake = FakeService(role=Role.COUNSELOR, messages=1)
+    fake.published = False
+    editor = _counselor_dialog(qtbot, make_app(fake), "disclosure_button", DisclosureEditor)
+    qtbot.waitUntil(lambda: "Tentang layanan ini" in editor.text.toPlainText())
+    assert editor.version.text() == "Version 1 · draft, not published yet"
+    editor.text.setPlainText("Teks baru sebelum diterbitkan.")
+    with qtbot.waitSignal(editor.disclosure_saved) as blocker:
+        editor.save_button.click()
+    assert blocker.args == ["id", 1]
+    assert editor.version.text() == "Version 1 · draft, not published yet"
+
+
 def test_counselor_edits_public_profile(
     qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
 ) -> None:

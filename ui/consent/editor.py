@@ -1,8 +1,9 @@
 """The counselor's disclosure editor: write what clients read before they consent.
 
 Job: load the counselor's `disclosures()`, edit one language at a time (starting from a
-template when empty), and save with `edit_disclosure(language, text)`, which makes a new
-version: clients with an older version are asked to consent again.
+template when empty), and save with `edit_disclosure(language, text)`. Before the first
+publication the text is a draft and saving replaces it; once published, saving makes a new
+version and clients with an older one are asked to consent again.
 
 Signal: `disclosure_saved(language: str, version: int)`.
 """
@@ -46,8 +47,8 @@ class DisclosureEditor(QDialog):
         intro = label("muted")
         intro.setText(
             self.tr(
-                "Clients read this before they agree to start. Saving makes a new version, and "
-                "clients are asked to agree again."
+                "Clients read this before they agree to start. Once it is published, every saved "
+                "change is a new version, and clients are asked to agree again."
             )
         )
         layout.addWidget(intro)
@@ -74,7 +75,7 @@ class DisclosureEditor(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         name_buttons(buttons)
         self.save_button = primary_button("saveDisclosureButton")
-        self.save_button.setText(self.tr("Save new version"))
+        self.save_button.setText(self.tr("Save"))
         buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -97,11 +98,13 @@ class DisclosureEditor(QDialog):
         self._show_version(view)
 
     def _show_version(self, view: DisclosureView | None) -> None:
-        self.version.setText(
-            self.tr("Version %1").replace("%1", str(view.version))
-            if view
-            else self.tr("Not published yet")
-        )
+        if view is None:
+            text = self.tr("Not published yet")
+        elif view.draft:
+            text = self.tr("Version %1 · draft, not published yet")
+        else:
+            text = self.tr("Version %1")
+        self.version.setText(text.replace("%1", str(view.version)) if view else text)
 
     def on_template_clicked(self) -> None:
         self.text.setPlainText(DISCLOSURE_TEMPLATES.get(self.code(), ""))

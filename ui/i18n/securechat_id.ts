@@ -293,8 +293,8 @@
         <translation>Pernyataan layanan saya</translation>
     </message>
     <message>
-        <source>Clients read this before they agree to start. Saving makes a new version, and clients are asked to agree again.</source>
-        <translation>Klien membaca ini sebelum setuju untuk memulai. Setiap kali disimpan, terbentuk versi baru dan klien akan diminta menyetujuinya lagi.</translation>
+        <source>Clients read this before they agree to start. Once it is published, every saved change is a new version, and clients are asked to agree again.</source>
+        <translation>Klien membaca ini sebelum setuju untuk memulai. Setelah diterbitkan, setiap perubahan yang disimpan menjadi versi baru dan klien akan diminta menyetujuinya lagi.</translation>
     </message>
     <message>
         <source>Start from the template</source>
@@ -305,8 +305,12 @@
         <translation>Pernyataan layanan</translation>
     </message>
     <message>
-        <source>Save new version</source>
-        <translation>Simpan versi baru</translation>
+        <source>Save</source>
+        <translation>Simpan</translation>
+    </message>
+    <message>
+        <source>Version %1 · draft, not published yet</source>
+        <translation>Versi %1 · draf, belum diterbitkan</translation>
     </message>
     <message>
         <source>Version %1</source>
