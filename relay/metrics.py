@@ -43,6 +43,8 @@ def render_metrics(
         metric("publications", "gauge", "Publications in the store.", stats.publications)
         metric("prekeys", "gauge", "Unused one-time prekeys.", stats.prekeys)
     metric("store_up", "gauge", "1 if the store answered.", 0 if stats is None else 1)
+    writing = getattr(store, "failing", None) is None
+    metric("store_writable", "gauge", "0 while the store's writes fail.", 1 if writing else 0)
     metric("messages_in_total", "counter", "Messages stored by SEND.", c["in"])
     metric("messages_out_total", "counter", "Messages pushed to subscribers.", c["out"])
     metric("messages_acked_total", "counter", "Messages deleted by ACK.", c["acked"])
@@ -58,4 +60,6 @@ def render_metrics(
         metric("store_operations_total", "counter", "Store operations run.", ops)
         secs = getattr(store, "batch_seconds", 0.0)
         metric("store_busy_seconds_total", "counter", "Time in store transactions.", secs)
+        failed = getattr(store, "write_failures", 0)
+        metric("store_failures_total", "counter", "Store transactions that failed.", failed)
     return "\n".join(lines) + "\n"

@@ -237,6 +237,8 @@ class RelayServer:
     async def _healthz(self, request: web.Request) -> web.Response:
         if self._closing:
             return web.Response(status=503, text="closing\n")
+        if self.store.failing is not None:
+            return web.Response(status=503, text="store cannot write\n")
         return web.Response(text="ok\n")
 
     async def _metrics(self, request: web.Request) -> web.Response:
@@ -502,8 +504,8 @@ class RelayServer:
             code = exc.code
         else:
             code = ErrorCode.INTERNAL
-            if isinstance(exc, StoreError):
-                log.error("the store refused a command")
+            if isinstance(exc, StoreError):  # the store logged why, once
+                log.debug("the store refused a command")
             else:
                 log.error("a command failed unexpectedly")
             log.debug("command failure", exc_info=exc)

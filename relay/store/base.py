@@ -66,6 +66,10 @@ class StoreStats:
 class Store(abc.ABC):
     """Durable state of a relay: queues, messages, publications and their prekeys."""
 
+    #: Why the last write failed (for example "the disk is full"), or None once a write
+    #: succeeded again. `/healthz` answers 503 while it is set.
+    failing: str | None = None
+
     @abc.abstractmethod
     async def open(self) -> None:
         """Open (creating or upgrading as needed) the store.

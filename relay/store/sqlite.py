@@ -203,6 +203,11 @@ class SQLiteStore(Store):
         self.batched_ops = 0  # operations run in those transactions
         self.batch_seconds = 0.0  # time spent running them, commit (fsync) included
         self.inline_batches = 0  # of those, run on the event loop (small batches)
+        self.write_failures = 0  # transactions that failed (disk full, I/O error, ...)
+        self.failure_log_interval = 60.0  # seconds between "still cannot write" lines
+        self._failures_since = 0  # failed transactions since the store last wrote
+        self._failures_unlogged = 0
+        self._failure_logged_at = 0.0
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -436,6 +441,12 @@ class SQLiteStore(Store):
             flush_hot()
             conn.execute("COMMIT")
             self.batches += 1
+            if self.failing is not None:
+                self.failing = None
+                log.warning(
+                    "the relay store writes again (%s transactions were refused)",
+                    self._failures_since,
+                )
         except _Redo:
             conn.execute("ROLLBACK")
             self._counts.clear()
@@ -448,8 +459,7 @@ class SQLiteStore(Store):
             finally:
                 self._careful = False
         except Exception as exc:
-            log.error("a store transaction failed; its operations were refused")
-            log.debug("store failure", exc_info=True)
+            self._note_failure(exc)
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             self._counts.clear()
@@ -462,6 +472,35 @@ class SQLiteStore(Store):
         if hots:
             results.append((hots, True, None))
         return results
+
+    def _note_failure(self, exc: BaseException) -> None:
+        """Count a failed transaction and tell the operator why, once per minute at most:
+        on a full disk every SEND fails, and a line per failure would flood the log (and
+        the disk the log is on)."""
+        self.write_failures += 1
+        now = time.monotonic()
+        if self.failing is None:
+            self.failing = _failure_reason(exc)
+            self._failures_since = 1
+            self._failure_logged_at = now
+            self._failures_unlogged = 0
+            log.error(
+                "the relay store cannot write: %s; commands that write are refused "
+                "(INTERNAL, which clients retry) until it can",
+                self.failing,
+            )
+            log.debug("store failure", exc_info=exc)
+            return
+        self._failures_since += 1
+        self._failures_unlogged += 1
+        if now - self._failure_logged_at >= self.failure_log_interval:
+            log.error(
+                "the relay store still cannot write: %s (%s more transactions refused)",
+                self.failing,
+                self._failures_unlogged,
+            )
+            self._failure_logged_at = now
+            self._failures_unlogged = 0
 
     def _apply_adds(self, conn: sqlite3.Connection, hots: list[_Hot]) -> None:
         """Insert the adds of `hots` with one multi-row statement per chunk."""
@@ -794,6 +833,24 @@ def _insert_sql(n: int) -> str:
 
 
 _INSERTS: dict[int, str] = {}
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """What an operator should know about a failed transaction (never any data)."""
+    name = getattr(exc, "sqlite_errorname", None)
+    if not isinstance(name, str):
+        return f"unexpected {type(exc).__name__}"
+    if name == "SQLITE_FULL":
+        return "the disk is full"
+    if name.startswith("SQLITE_IOERR"):
+        return f"the disk refused a write or a sync ({name}; full, or failing)"
+    if name.startswith("SQLITE_READONLY"):
+        return f"the database is read-only ({name})"
+    if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB":
+        return f"the database file is damaged ({name}); restore it from a backup"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return f"another program holds the database lock ({name})"
+    return name
 
 
 def _resolve(results: list[tuple[Any, bool, Any]]) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import resource
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import aiohttp
 from nacl.signing import SigningKey
 
 from relay.client import RelayClient
-from relay.exceptions import ClientError
+from relay.exceptions import ClientError, CommandFailed, ErrorCode
 from relay.protocol import Msg, Send
 from relay.store import read_stats
 from relay.store.sqlite import DB_NAME
@@ -174,6 +177,77 @@ async def test_no_client_address_on_disk(tmp_path: Path) -> None:
             data = path.read_bytes()
             assert b"127.0.0.1" not in data, path.name
             assert b"localhost" not in data, path.name
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await relay.kill()
+
+
+async def test_a_full_disk_refuses_writes_then_recovers_losing_nothing(tmp_path: Path) -> None:
+    """When the disk stops taking writes the relay stays up: SENDs get INTERNAL (clients
+    retry), /healthz answers 503, the log says why once; once writes work again every
+    confirmed message is delivered, once, and the database is intact.
+
+    The disk is filled with the kernel's file-size limit on the relay process (lowered, then
+    raised again, with prlimit): SQLite meets the refused write exactly as on a full disk (a
+    short write is SQLITE_FULL, a refused one SQLITE_IOERR). A small tmpfs would need root."""
+    relay = await RelayProcess(tmp_path / "data").start()
+    pid = relay.proc.pid
+    base = relay.url.replace("ws://", "http://").removesuffix("/ws")
+    rkey = SigningKey.generate()
+    confirmed: list[bytes] = []
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            await RelayClient.connect(relay.url) as c,
+        ):
+            rid, sid = await c.create_queue(rkey)
+            await c.send(sid, b"before")
+            confirmed.append(b"before")
+            _soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+            used = max(p.stat().st_size for p in relay.data_dir.iterdir() if p.is_file())
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (used + 300_000, hard))
+            refused = None
+            for i in range(200):  # nothing is acknowledged, so the files must grow
+                body = b"%04d" % i + os.urandom(20_000)
+                try:
+                    await c.send(sid, body)
+                except CommandFailed as exc:
+                    refused = exc
+                    break
+                confirmed.append(body)
+            assert refused is not None
+            assert refused.code == ErrorCode.INTERNAL
+            async with http.get(f"{base}/healthz") as r:
+                assert (r.status, await r.text()) == (503, "store cannot write\n")
+            async with http.get(f"{base}/metrics") as r:
+                assert "securechat_relay_store_writable 0\n" in await r.text()
+            assert relay.stderr().count("cannot write") == 1
+            codes = []
+            for i in range(5):  # more of the same: refused, or taken where the WAL has room
+                body = b"more%d" % i + os.urandom(20_000)
+                try:
+                    await c.send(sid, body)
+                except CommandFailed as exc:
+                    codes.append(exc.code)
+                    continue
+                confirmed.append(body)
+            assert set(codes) <= {ErrorCode.INTERNAL}
+            assert "refused a command" not in relay.stderr()  # no line per refused command
+
+            resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
+            await c.send(sid, b"after")
+            confirmed.append(b"after")
+            async with http.get(f"{base}/healthz") as r:
+                assert (r.status, await r.text()) == (200, "ok\n")
+            assert "writes again" in relay.stderr()
+        assert relay.proc.returncode is None
+        assert await receive_all(relay, rid, rkey) == confirmed
+        assert await relay.terminate() == 0
+        db = sqlite3.connect(relay.data_dir / DB_NAME)
+        try:
+            assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        finally:
+            db.close()
     finally:
         with contextlib.suppress(ProcessLookupError):
             await relay.kill()

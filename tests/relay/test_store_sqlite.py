@@ -314,3 +314,36 @@ async def test_log_says_created_or_upgraded_never_both(
     assert lines == [
         f"upgrading the relay database to schema version {v}" for v, _ in schema_files()[1:]
     ]
+
+
+async def test_failing_writes_are_logged_once_a_minute_with_their_reason(
+    store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The first failed transaction is logged with why; the next ones only as a count once
+    per `failure_log_interval`; the first commit after them says the store writes again."""
+
+    def full(_conn: sqlite3.Connection) -> None:
+        exc = sqlite3.OperationalError("database or disk is full")
+        exc.sqlite_errorname = "SQLITE_FULL"  # type: ignore[attr-defined]
+        raise exc
+
+    caplog.set_level("WARNING", logger="relay.store.sqlite")
+    for _ in range(5):
+        with pytest.raises(StoreError):
+            await store._submit(full)
+    assert store.failing == "the disk is full"
+    assert store.write_failures == 5
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1
+    assert lines[0].startswith("the relay store cannot write: the disk is full;")
+    store.failure_log_interval = 0.0
+    with pytest.raises(StoreError):
+        await store._submit(full)
+    assert caplog.records[-1].getMessage() == (
+        "the relay store still cannot write: the disk is full (5 more transactions refused)"
+    )
+    await store.create_queue(new_queue())
+    assert store.failing is None
+    assert caplog.records[-1].getMessage() == (
+        "the relay store writes again (6 transactions were refused)"
+    )
