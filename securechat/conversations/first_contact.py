@@ -333,6 +333,13 @@ class FirstContact(EngineBase):
                 (rid, rkey_seed, own_address.sid, conversation_id),
             )
             self._enqueue(conn, conv, Introduction(countersigned, own_address.to_bytes(), ""))
+            # The client consented to the version it read; if a newer one was published
+            # meanwhile (it opened the invite before an edit), ask at once, as `published`
+            # asks every conversation that was active when the edit went out.
+            row = conn.execute("SELECT published_version FROM intake WHERE id = 1").fetchone()
+            current = None if row is None or row[0] is None else int(row[0])
+            if current is not None and (conv.consent_version or 0) < current:
+                self._enqueue(conn, conv, ConsentPayload(_consent_request(current)))
 
     def reconsent(
         self, conversation_id: int, language: str, disclosure: Disclosure

@@ -176,6 +176,45 @@ async def test_new_disclosure_requires_consent_again(tmp_path: Path, relay: Rela
         await counselor.close()
 
 
+async def test_a_consent_to_an_older_version_is_asked_again_for_the_current_one(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """A client who opened the invite before the counselor published an edit consents to
+    the version it read; the conversation starts, and the counselor's side asks at once for
+    the current version, as it asks every conversation that was active at the edit."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    events = client.events()
+    try:
+        invite = await counselor.publish(relay.url)
+        view = await client.open_invite(invite)
+        assert {d.version for d in view.disclosures} == {1}
+        await counselor.edit_disclosure("en", "What I offer, second version.")
+        cid = await client.consent(view.invite_id, "en", "I read the first version")
+        async with asyncio.timeout(20):
+            async for event in events:
+                if isinstance(event, api.ConsentRequired):
+                    assert event == api.ConsentRequired(cid, 2)
+                    break
+        (sview,) = await counselor.conversations()
+        assert sview.consent_version == 1  # what the client had read when it agreed
+        with pytest.raises(ConsentRequired):
+            await client.send_text(cid, "not before the new consent")
+        view = await client.open_invite(invite)
+        assert {d.version for d in view.disclosures} == {2}
+        assert await client.consent(view.invite_id, "en", "") == cid
+
+        async def counselor_has_it() -> bool:
+            (conv,) = await counselor.conversations()
+            return conv.consent_version == 2
+
+        await wait_for(counselor_has_it)
+    finally:
+        await events.aclose()
+        await client.close()
+        await counselor.close()
+
+
 async def test_counselor_profile_is_published_and_can_rewrite_the_disclosure(
     tmp_path: Path, relay: RelayProcess
 ) -> None:
