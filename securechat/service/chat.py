@@ -222,8 +222,12 @@ class Chat(ServiceBase):
 
     @_guarded
     async def consent(self, invite_id: str, language: str, first_message: str) -> str:
-        """Sign consent to the shown disclosure and make first contact (or, for a counselor
-        already in a conversation that asks for consent again, consent inside it)."""
+        """Sign consent to the shown disclosure and make first contact.
+
+        With a counselor the client already talks with (an active conversation), no second
+        conversation starts: the client consents inside the existing one if it asks for
+        consent or the shown version is newer, the first message goes there, and its id is
+        returned."""
         engine = self._engine_or_raise()
         profile = self._profile_or_raise()
         if profile.role != "client":
@@ -236,12 +240,9 @@ class Chat(ServiceBase):
             raise InvalidInput("The counselor has no disclosure in this language.")
         for view in engine.conversations():
             conv = _conv_id(view.conversation_id)
-            if (
-                view.active
-                and view.consent_version is None
-                and engine.peer_of(conv) == listing.publication.identity.to_bytes()
-            ):
-                engine.reconsent(conv, language, disclosure)
+            if view.active and engine.peer_of(conv) == listing.publication.identity.to_bytes():
+                if view.consent_version is None or view.consent_version < disclosure.version:
+                    engine.reconsent(conv, language, disclosure)
                 if first_message:
                     await self.send_text(view.conversation_id, first_message)
                 self._kick(invite.relay_url)

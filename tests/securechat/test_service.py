@@ -215,6 +215,37 @@ async def test_a_consent_to_an_older_version_is_asked_again_for_the_current_one(
         await counselor.close()
 
 
+async def test_consenting_again_with_an_active_conversation_starts_no_second_one(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """A client who opens the same counselor's invite again (from the directory, say) and
+    agrees lands in the conversation it has: the first message goes there, and neither side
+    gets a second conversation with the same person."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        invite = await counselor.publish(relay.url)
+        view = await client.open_invite(invite)
+        cid = await client.consent(view.invite_id, "en", "first")
+        again = await client.open_invite(invite)
+        assert await client.consent(again.invite_id, "en", "second, same place") == cid
+        assert [c.conversation_id for c in await client.conversations()] == [cid]
+
+        async def counselor_got_both() -> bool:
+            convs = await counselor.conversations()
+            if len(convs) != 1:
+                return False
+            texts = [m.text for m in await counselor.history(convs[0].conversation_id, 0, 10)]
+            return texts == ["first", "second, same place"]
+
+        await wait_for(counselor_got_both)
+        (conv,) = await client.conversations()
+        assert conv.consent_version == 1  # consented once: the version did not change
+    finally:
+        await client.close()
+        await counselor.close()
+
+
 async def test_counselor_profile_is_published_and_can_rewrite_the_disclosure(
     tmp_path: Path, relay: RelayProcess
 ) -> None:
