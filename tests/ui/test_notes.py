@@ -125,3 +125,27 @@ def test_search_hit_in_another_conversation_opens_it(
     )
     assert notes.conversation_id == "c1"
     assert notes.editors["Subjective"].toPlainText() == "Panic before presentations."
+
+
+def test_notes_say_what_to_do_until_a_conversation_is_chosen(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """With no conversation open the notes panel is disabled and says why; the hint goes
+    once a conversation is open, and comes back when the panel is cleared (lock)."""
+    fake = FakeService(role=Role.COUNSELOR, conversations=0)
+    app = make_app(fake)
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    notes = window.notes
+    assert not notes.isEnabled()
+    assert notes.choose_hint.isVisibleTo(notes)
+    assert notes.choose_hint.text() == (
+        "Choose a conversation to read its notes and write new ones."
+    )
+    notes.show_conversation("c1")
+    assert notes.isEnabled()
+    assert not notes.choose_hint.isVisibleTo(notes)
+    notes.clear_sensitive()
+    assert not notes.isEnabled()
+    assert notes.choose_hint.isVisibleTo(notes)

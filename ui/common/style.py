@@ -38,6 +38,10 @@ QLineEdit, QPlainTextEdit, QTextEdit, QListView, QListWidget {{
 QLineEdit:focus, QPlainTextEdit:focus, QListView:focus, QListWidget:focus {{
     border: 2px solid {accent};
 }}
+QLineEdit:disabled, QPlainTextEdit:disabled, QTextEdit:disabled, QListView:disabled,
+QListWidget:disabled {{
+    background: #EEF0EE;
+}}
 QComboBox, QSpinBox {{ padding: 4px 8px; min-height: 22px; }}
 QPushButton {{
     background: {surface}; border: 1px solid {border}; border-radius: 6px;

@@ -604,6 +604,10 @@
         <translation>Hanya di komputer ini, terenkripsi. Tersimpan otomatis saat Anda mengetik.</translation>
     </message>
     <message>
+        <source>Choose a conversation to read its notes and write new ones.</source>
+        <translation>Pilih percakapan untuk membaca catatannya dan menulis catatan baru.</translation>
+    </message>
+    <message>
         <source>Search all notes</source>
         <translation>Cari di semua catatan</translation>
     </message>

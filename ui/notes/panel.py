@@ -78,8 +78,10 @@ class NotesPanel(QWidget):
         layout.setSpacing(8)
         self.title = label("subtitle", wrap=False)
         self.private_hint = label("muted")
+        self.choose_hint = label("muted", "notesChooseHint")
         layout.addWidget(self.title)
         layout.addWidget(self.private_hint)
+        layout.addWidget(self.choose_hint)
         self.search = QLineEdit()
         self.search.setObjectName("notesSearch")
         self.search.setClearButtonEnabled(True)
@@ -177,6 +179,7 @@ class NotesPanel(QWidget):
         self.flush()
         self.conversation_id = conversation_id
         self.setEnabled(True)
+        self.choose_hint.hide()
         pending, self._pending_note = self._pending_note, None
         if pending is not None and pending.conversation_id == conversation_id:
             self._load_note(pending)
@@ -322,6 +325,7 @@ class NotesPanel(QWidget):
             editor.clear()
             editor.blockSignals(False)
         self.setEnabled(False)
+        self.choose_hint.show()
 
     def _retranslate_headers(self) -> None:
         names = {
@@ -339,6 +343,9 @@ class NotesPanel(QWidget):
     def retranslate_ui(self) -> None:
         self.title.setText(self.tr("Session notes"))
         self.private_hint.setText(self.tr("Only on this computer, encrypted. Saved as you type."))
+        self.choose_hint.setText(
+            self.tr("Choose a conversation to read its notes and write new ones.")
+        )
         self.search.setPlaceholderText(self.tr("Search all notes"))
         self.search.setAccessibleName(self.tr("Search notes"))
         self.note_list.setAccessibleName(self.tr("Notes"))
