@@ -210,7 +210,7 @@ def test_consent_on_record_is_shown_with_version_and_language(
     """The chat header says which disclosure version and language the consent covers."""
     app = make_app(FakeService(messages=2))
     chat = _open_chat(qtbot, app)
-    assert chat.consent_label.text() == "· Consent on record: disclosure version 1, English"
+    assert chat.consent_label.text() == "Consent on record: disclosure version 1, English"
     app.set_language("id")
     qtbot.waitUntil(lambda: "versi 1, English" in chat.consent_label.text())
     app.set_language("en")

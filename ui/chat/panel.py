@@ -167,9 +167,12 @@ class ChatPanel(QWidget):
         self.withdraw_button.setObjectName("withdrawConsentButton")
         header.addWidget(self.peer_label)
         header.addWidget(self.verified_label)
-        self.consent_label = label("muted", "consentOnRecord")  # wraps rather than widen
-        header.addWidget(self.consent_label, 1)
+        header.addStretch(1)
         layout.addLayout(header)
+        # a line of its own under the name: in a narrow window it wraps across the width
+        # instead of into a column beside the name
+        self.consent_label = label("muted", "consentOnRecord")
+        layout.addWidget(self.consent_label)
         # the actions get rows of their own, wrapping when narrow: a narrow window (two side
         # by side, a small screen, longer Indonesian labels) still shows every one of them
         self.action_row = QWidget()
@@ -455,12 +458,12 @@ class ChatPanel(QWidget):
             )
             if view.consent_version is not None:
                 self.consent_label.setText(
-                    self.tr("· Consent on record: disclosure version %1, %2")
+                    self.tr("Consent on record: disclosure version %1, %2")
                     .replace("%1", str(view.consent_version))
                     .replace("%2", language_name(view.consent_language or ""))
                 )
             else:
-                self.consent_label.setText(self.tr("· No consent on record"))
+                self.consent_label.setText(self.tr("No consent on record"))
         self.safety_button.setText(self.tr("Safety number"))
         self.summary_button.setText(self.tr("Session summary"))
         self.referral_button.setText(self.tr("Send crisis numbers"))

@@ -40,12 +40,12 @@
         <translation>Tetap lanjutkan percakapan</translation>
     </message>
     <message>
-        <source>· Consent on record: disclosure version %1, %2</source>
-        <translation>· Persetujuan tercatat: pernyataan layanan versi %1, %2</translation>
+        <source>Consent on record: disclosure version %1, %2</source>
+        <translation>Persetujuan tercatat: pernyataan layanan versi %1, %2</translation>
     </message>
     <message>
-        <source>· No consent on record</source>
-        <translation>· Belum ada persetujuan tercatat</translation>
+        <source>No consent on record</source>
+        <translation>Belum ada persetujuan tercatat</translation>
     </message>
     <message>
         <source>The other person&apos;s safety number has changed. This can happen when they reinstall the app. Check it with them, then confirm to keep writing.</source>
