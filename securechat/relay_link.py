@@ -9,7 +9,8 @@ Invariants
     * A message is ACKed only after `Inbox.deliver` returned for a batch holding it. If
       `deliver` raises, nothing of that batch is acked and the connection is dropped; the relay
       hands the un-acked messages out again on the next subscription (at-least-once: the inbox
-      de-duplicates by ``mid``).
+      de-duplicates by ``mid``). An ACK the relay refuses for now (INTERNAL, RATE) drops the
+      connection the same way, so it is done again on the next one.
     * Pushes are delivered in the order the relay sent them (relay order within a queue).
     * Outbox items are submitted oldest first, pipelined, and reported with `Outbox.sent` in
       that order. A transient failure (QUOTA, RATE, INTERNAL, connection closed) stops the flush
@@ -443,14 +444,23 @@ class RelayLink:
             *(client.ack(m.rid, m.mid, k) for m, k in zip(batch, keys, strict=True)),
             return_exceptions=True,
         )
+        retry = False
         for r in results:
             if isinstance(r, ClientError):
                 raise r
             if isinstance(r, CommandFailed):
-                # NO_MSG / NO_QUEUE: already gone (expired, deleted); nothing to redo.
                 log.debug("an acknowledgement was refused: %s", r.code)
+                # NO_MSG / NO_QUEUE: already gone (expired, deleted); nothing to redo.
+                # INTERNAL, RATE: the relay could not delete it now. Left alone, the message
+                # would hold a place in the relay's delivery window for as long as this
+                # connection lives, and with the window full nothing more would come.
+                retry = retry or str(r.code) in TRANSIENT_CODES
             elif isinstance(r, BaseException):
                 raise r
+        if retry:
+            # A new connection gets the un-acknowledged messages again (the inbox drops
+            # them as duplicates) and acknowledges them, after the usual backoff.
+            raise _SessionEnded("an acknowledgement was refused for now")
 
     # ---- sending ----------------------------------------------------------------------------
 

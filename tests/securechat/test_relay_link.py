@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import resource
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -282,6 +283,34 @@ async def test_sigkill_mid_stream_reconnects_and_loses_nothing(
     assert set(duplicates) <= before_kill  # only messages delivered before the kill come again
     assert set(duplicates) >= unacked  # the batch whose acks were lost came again
     assert states.count(ConnectionState.ONLINE) >= 2
+
+
+async def test_acks_the_relay_could_not_store_are_done_again_later(
+    relay: RelayProcess, make_link: LinkFactory
+) -> None:
+    """When the relay refuses ACKs for now (its disk takes no writes: INTERNAL), the link does
+    not leave those messages in the relay's delivery window, where they would hold back every
+    later message of the queue: it reconnects, gets them again and acknowledges them once the
+    relay can write. (The disk is "filled" with the kernel's file-size limit on the relay
+    process, as in tests/relay/test_durability.py.)"""
+    rid, sid, rkey = await new_queue(relay.url)
+    bodies = [b"m%02d" % i for i in range(20)]  # more than the relay's window of 8
+    async with await RelayClient.connect(relay.url) as c:
+        for body in bodies:
+            await c.send(sid, body)
+    pid = relay.proc.pid
+    _soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (4096, hard))  # no commit fits any more
+    inbox = MemoryInbox()
+    link = await make_link(relay.url, inbox, MemoryOutbox())
+    link.subscribe(Subscription(rid, rkey))
+    await inbox.wait_for(lambda: len(inbox.delivered) >= 8)  # a window's worth, not acked
+    await asyncio.sleep(1.0)  # a few rounds of refused ACKs
+    assert {m.body for m in inbox.delivered} < set(bodies)  # the rest is held back meanwhile
+    resource.prlimit(pid, resource.RLIMIT_FSIZE, (hard, hard))
+    await inbox.wait_for(lambda: {m.body for m in inbox.delivered} == set(bodies))
+    await link.stop()
+    await assert_all_acked(relay.url, rid, sid, rkey)
 
 
 async def test_backoff_grows_exponentially_with_jitter_and_is_capped(
