@@ -82,36 +82,10 @@ class RelayConfig:
         """
         if not 0 <= self.port <= 65535:
             raise ConfigError("port must be between 0 and 65535")
-        positive = [
-            "max_frame",
-            "max_batch",
-            "max_body",
-            "max_blob",
-            "max_summary",
-            "max_prekeys",
-            "queue_quota",
-            "message_ttl",
-            "window",
-            "max_queues_per_conn",
-            "max_pubs_per_conn",
-            "max_subs_per_conn",
-            "burst",
-            "max_connections",
-            "store_batch",
-        ]
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
-        for name in (
-            "sweep_interval",
-            "rate",
-            "heartbeat",
-            "idle_timeout",
-            "shutdown_timeout",
-            "switch_interval",
-        ):
-            if not getattr(self, name) > 0:
-                raise ConfigError(f"{name} must be greater than 0")
+        for name, (low, high) in _RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:  # also refuses NaN, which compares false
+                raise ConfigError(f"{name} must be between {low:g} and {high:g}")
         if self.max_body + 1024 > self.max_frame or self.max_blob + 1024 > self.max_frame:
             raise ConfigError("max_frame must exceed max_body and max_blob by at least 1024")
         if (self.tls_cert is None) != (self.tls_key is None):
@@ -124,6 +98,35 @@ class RelayConfig:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(RelayConfig) if f.name != "extra"}
+
+# Allowed range of every numeric setting. The upper bounds are far above any sensible value;
+# they exist because a value past them (an integer too big for the wire or the database,
+# infinity) does not fail at start-up but later, in every connection.
+_MiB = 1024 * _KiB
+_DAY = 86400.0
+_RANGES: dict[str, tuple[float, float]] = {
+    "max_frame": (1, 64 * _MiB),
+    "max_batch": (1, 100_000),
+    "max_body": (1, 64 * _MiB),
+    "max_blob": (1, 64 * _MiB),
+    "max_summary": (1, 1 * _MiB),
+    "max_prekeys": (1, 100_000),
+    "queue_quota": (1, 100_000_000),
+    "message_ttl": (1, 3650 * _DAY),
+    "sweep_interval": (0.001, _DAY),
+    "window": (1, 1_000_000),
+    "max_queues_per_conn": (1, 100_000_000),
+    "max_pubs_per_conn": (1, 1_000_000),
+    "max_subs_per_conn": (1, 100_000_000),
+    "rate": (0.001, 1e9),
+    "burst": (1, 1_000_000_000),
+    "max_connections": (1, 10_000_000),
+    "heartbeat": (0.1, _DAY),
+    "idle_timeout": (0.1, 365 * _DAY),
+    "shutdown_timeout": (0.001, _DAY),
+    "store_batch": (1, 1_000_000),
+    "switch_interval": (0.000_001, 1.0),
+}
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -170,6 +173,13 @@ def load_config(
         table = data.get("relay", data)
         if not isinstance(table, dict):
             raise ConfigError("[relay] must be a table")
+        if table is not data:
+            outside = sorted(k for k in data if k != "relay")
+            if outside:  # they would be ignored: say so rather than fall back to defaults
+                raise ConfigError(
+                    f"setting {outside[0]!r} in {path} is outside the [relay] table; "
+                    "put every setting under [relay], or none"
+                )
         for key, value in table.items():
             if key == "relay":
                 continue

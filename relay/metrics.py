@@ -31,7 +31,9 @@ def render_metrics(
             described.add(name)
             lines.append(f"# HELP securechat_relay_{name} {help_}")
             lines.append(f"# TYPE securechat_relay_{name} {kind}")
-        lines.append(f"securechat_relay_{name}{labels} {value:g}")
+        # Counters must keep every digit: `:g` would print 12345678 as 1.23457e+07.
+        text = str(value) if isinstance(value, int) else repr(float(value))
+        lines.append(f"securechat_relay_{name}{labels} {text}")
 
     c = counters
     metric("connections", "gauge", "Open WebSocket connections.", connections)

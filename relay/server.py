@@ -55,6 +55,7 @@ from relay.exceptions import (
     QuotaExceeded,
     StoreError,
 )
+from relay.logs import anonymize_aiohttp_logs
 from relay.mailbox import Mailbox, PublicationRecord, QueueRecord, StoredMessage, authorize
 from relay.metrics import render_metrics
 from relay.protocol import (
@@ -111,6 +112,7 @@ class RelayServer:
             store = SQLiteStore(
                 config.data_dir, synchronous=config.sync, max_batch=config.store_batch
             )
+        anonymize_aiohttp_logs()  # aiohttp's own error lines name the client
         self.config = config
         self.store = store
         self.limits = config.codec_limits()

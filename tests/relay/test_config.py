@@ -61,3 +61,51 @@ def test_paths_and_tls_pair(tmp_path: Path) -> None:
     assert cfg.tls_cert == Path("c")
     with pytest.raises(ConfigError):
         load_config(None, {}, {"tls_key": "k"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("rate", "inf"),
+        ("rate", "nan"),
+        ("heartbeat", "inf"),
+        ("heartbeat", "1e-9"),
+        ("message_ttl", "99999999999999999999"),
+        ("queue_quota", "99999999999999999999"),
+        ("max_frame", "99999999999999999999"),
+        ("switch_interval", "2"),
+    ],
+)
+def test_values_past_a_sane_range_are_refused(name: str, value: str) -> None:
+    """Huge, infinite, NaN and vanishing values are refused at load time, naming the setting
+    and its range: past the bounds they used to start a relay that failed every connection."""
+    with pytest.raises(ConfigError, match=f"^{name} must be between "):
+        load_config(None, {f"SECURECHAT_RELAY_{name.upper()}": value})
+
+
+def test_the_bench_and_test_settings_are_in_range() -> None:
+    """The generous limits the benchmark and the tests use stay valid."""
+    load_config(
+        None,
+        {},
+        {
+            "rate": 1_000_000.0,
+            "burst": 1_000_000,
+            "max_queues_per_conn": 1_000_000,
+            "queue_quota": 100_000,
+            "heartbeat": 0.2,
+            "idle_timeout": 0.4,
+            "sweep_interval": 0.05,
+            "message_ttl": 1,
+        },
+    )
+
+
+def test_settings_outside_the_relay_table_are_refused(tmp_path: Path) -> None:
+    """With a [relay] table, a top-level setting would be ignored: it is an error instead."""
+    f = tmp_path / "c.toml"
+    f.write_text('port = 9001\n[relay]\nhost = "127.0.0.1"\n')
+    with pytest.raises(ConfigError, match=r"'port' .* outside the \[relay\] table"):
+        load_config(f)
+    f.write_text('[relay]\nhost = "127.0.0.1"\nport = 9001\n')
+    assert load_config(f).port == 9001

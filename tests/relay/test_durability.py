@@ -251,3 +251,31 @@ async def test_a_full_disk_refuses_writes_then_recovers_losing_nothing(tmp_path:
     finally:
         with contextlib.suppress(ProcessLookupError):
             await relay.kill()
+
+
+async def test_malformed_http_requests_log_no_address_and_no_request(tmp_path: Path) -> None:
+    """A request aiohttp cannot parse (bad Content-Length, a huge request line) is logged as
+    one fixed sentence: no client address, no traceback quoting the request."""
+    relay = await RelayProcess(tmp_path / "data").start()
+    try:
+        for request in (
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+            b"GET /healthz?" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"POST /ws HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\n"
+            b"Content-Length: -5\r\n\r\n",
+        ):
+            reader, writer = await asyncio.open_connection("127.0.0.1", relay.port)
+            writer.write(request)
+            await writer.drain()
+            await reader.read()  # the relay answers 400 and closes
+            writer.close()
+        async with await RelayClient.connect(relay.url) as c:  # and it still serves
+            await c.ping()
+        await relay.terminate()
+        log = relay.stderr()
+        assert "could not be handled" in log
+        for leak in ("127.0.0.1", "203.0.113.9", "Traceback", "Content-Length", "aaaa"):
+            assert leak not in log, leak
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            await relay.kill()

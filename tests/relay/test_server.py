@@ -712,3 +712,16 @@ async def test_sends_during_the_first_page_load_do_not_overtake_older_ones(
             release.set()
         await subscribed
         assert await receive_and_ack(rx, rid, rkey, len(sent)) == sent
+
+
+def test_metrics_keep_every_digit_of_a_big_counter() -> None:
+    """Counters past a million print in full (`:g` printed 12345678 as 1.23457e+07, so
+    Prometheus saw them stall), and floats keep their precision."""
+    from collections import Counter
+
+    from relay.metrics import render_metrics
+
+    text = render_metrics(Counter(commands=12_345_678, opened=1_000_001), Counter(), 3, 0, None, 0)
+    assert "securechat_relay_commands_total 12345678\n" in text
+    assert "securechat_relay_connections_opened_total 1000001\n" in text
+    assert "securechat_relay_connections 3\n" in text
