@@ -37,6 +37,7 @@ import os
 import queue
 import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -146,11 +147,23 @@ def read_stats(data_dir: Path) -> StoreStats:
     """Read counts from the database in `data_dir` without writing (safe on a live relay).
 
     Raises:
-        StoreError: there is no readable relay database there.
+        StoreError: there is no readable relay database there; the message says why.
     """
     path = data_dir / DB_NAME
-    if not path.is_file():
-        raise StoreError("no relay database in that data directory")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise StoreError("no relay database in that data directory") from None
+    except NotADirectoryError:
+        raise StoreError(f"the data directory {data_dir} is not a directory") from None
+    except PermissionError:
+        raise StoreError(f"permission denied reading {path}: run it as the relay's user") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise StoreError(f"{path} is not a file")
+    if not os.access(path, os.R_OK):
+        raise StoreError(f"permission denied reading {path}: run it as the relay's user")
     try:
         conn = _connect(path, readonly=True)
         try:

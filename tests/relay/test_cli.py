@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -18,9 +20,21 @@ from relay.store import read_stats
 from tests.relay.conftest import ROOT, RelayProcess
 
 
-def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def unprivileged() -> list[str]:
+    """A command prefix under which file modes apply to the command even when we are root.
+
+    Root ignores file modes (CAP_DAC_OVERRIDE). `unshare --user` runs the command in a new
+    user namespace where it keeps its uid but holds no capability over the host's files, as
+    the relay's own unprivileged user would; no privilege is needed to do so.
+    """
+    return ["unshare", "--user"] if os.geteuid() == 0 else []
+
+
+def cli(
+    *args: str, timeout: float = 60, prefix: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "relay.cli", *args],
+        [*prefix, sys.executable, "-m", "relay.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -175,6 +189,45 @@ def test_stats_without_database(tmp_path: Path) -> None:
     r = cli("stats", "--data-dir", str(tmp_path))
     assert r.returncode == 1
     assert "no relay database" in r.stderr
+
+
+def test_stats_permission_denied(tmp_path: Path) -> None:
+    """stats on a data directory it may not read exits 1 saying whose user to run it as."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "relay.sqlite3").write_bytes(b"")
+    data.chmod(0)
+    try:
+        r = cli("stats", "--data-dir", str(data), prefix=unprivileged())
+    finally:
+        data.chmod(0o700)
+    assert r.returncode == 1
+    assert "permission denied" in r.stderr
+    assert "run it as the relay's user" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("file", "is not a directory"),
+        ("database is a directory", "relay.sqlite3 is not a file"),
+        ("name too long", "File name too long"),
+    ],
+)
+def test_stats_unusable_data_dir(tmp_path: Path, layout: str, message: str) -> None:
+    """stats on a data directory that cannot hold a database exits 1 saying why."""
+    data = tmp_path / "data"
+    if layout == "file":
+        data.write_text("x")
+    elif layout == "database is a directory":
+        (data / "relay.sqlite3").mkdir(parents=True)
+    else:
+        data = tmp_path / ("x" * 300)
+    r = cli("stats", "--data-dir", str(data))
+    assert r.returncode == 1
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr
 
 
 async def test_config_file_and_environment_apply(tmp_path: Path) -> None:
