@@ -42,6 +42,14 @@ __all__ = ["main", "run_check"]
 
 log = logging.getLogger("relay")
 PROG = "securechat-relay"
+NO_DATA_DIR = "a data directory is required (--data-dir or data_dir in the config)"
+
+
+def _data_dir(value: str) -> Path:
+    """An argparse type: a directory path; an empty one would mean the current directory."""
+    if not value:
+        raise argparse.ArgumentTypeError(NO_DATA_DIR)
+    return Path(value)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,19 +60,19 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the relay")
     s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 8765)")
-    s.add_argument("--data-dir", type=Path, help="directory of the relay database")
+    s.add_argument("--data-dir", type=_data_dir, help="directory of the relay database")
     s.add_argument("--config", type=Path, help="TOML configuration file")
     s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     s.add_argument("--tls-cert", type=Path, help="PEM certificate chain for built-in TLS")
     s.add_argument("--tls-key", type=Path, help="PEM private key for built-in TLS")
-    s.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    s.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     c = sub.add_parser(
         "check", help="smoke-test a relay: queue, secure, send, receive, ack, delete"
     )
     c.add_argument("url", help="the relay's WebSocket URL, e.g. wss://relay.example.org/ws")
     c.add_argument("--timeout", type=float, default=10.0, help="seconds per step (default 10)")
     t = sub.add_parser("stats", help="print queue and message counts of a relay's store")
-    t.add_argument("--data-dir", type=Path, required=True)
+    t.add_argument("--data-dir", type=_data_dir, required=True)
     t.add_argument("--json", action="store_true", help="print JSON")
     return p
 
@@ -147,7 +155,7 @@ async def _serve_async(cfg: RelayConfig) -> int:
             os.replace(tmp, cfg.port_file)
         except OSError as exc:
             await server.close()
-            return _fail(f"cannot write the port file: {exc.strerror}")
+            return _fail(f"cannot write the port file {cfg.port_file}: {exc.strerror}")
     log.info("serving on port %s; stop with SIGTERM", server.port)
     await stop.wait()
     log.info("shutting down")

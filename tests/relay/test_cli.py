@@ -244,3 +244,41 @@ async def test_config_file_and_environment_apply(tmp_path: Path) -> None:
             assert c.limits["window"] == 5  # environment beats the file
     finally:
         await relay.terminate()
+
+
+@pytest.mark.parametrize("source", ["serve flag", "stats flag", "config file"])
+def test_empty_data_dir_refused(tmp_path: Path, source: str) -> None:
+    """An empty data directory is refused (exit 2) the same way from a flag or the config file."""
+    cfg = tmp_path / "relay.toml"
+    cfg.write_text('data_dir = ""\n')
+    if source == "serve flag":
+        r = cli("serve", "--port", "0", "--data-dir", "", timeout=20)
+    elif source == "stats flag":
+        r = cli("stats", "--data-dir", "")
+    else:
+        r = cli("serve", "--port", "0", "--config", str(cfg))
+    assert r.returncode == 2
+    assert "a data directory is required (--data-dir or data_dir in the config)" in r.stderr
+    assert "Traceback" not in r.stderr
+    assert not list(ROOT.glob("relay.sqlite3*"))
+
+
+async def test_log_level_in_any_case(tmp_path: Path) -> None:
+    """--log-level accepts lower case, as SECURECHAT_RELAY_LOG_LEVEL does, and applies it."""
+    relay = await RelayProcess(tmp_path / "data", "--log-level", "warning").start()
+    try:
+        assert await relay.terminate() == 0
+        assert "serving on port" not in relay.stderr()  # an INFO line
+    finally:
+        await relay.stop()
+
+
+def test_port_file_error_names_the_path(tmp_path: Path) -> None:
+    """A port file that cannot be written fails with exit 1, naming the file."""
+    port_file = tmp_path / "missing" / "relay.port"
+    r = cli(
+        "serve", "--port", "0", "--data-dir", str(tmp_path / "d"), "--port-file", str(port_file)
+    )
+    assert r.returncode == 1
+    assert f"cannot write the port file {port_file}: No such file or directory" in r.stderr
+    assert "Traceback" not in r.stderr
