@@ -136,6 +136,29 @@ def _migrate(conn: sqlite3.Connection) -> int:
     return latest
 
 
+def _probe_writable(conn: sqlite3.Connection, data_dir: Path) -> None:
+    """Write the database without changing it, so a read-only one is refused at start-up.
+
+    SQLite opens a file it may not write (owned by another user, on a read-only mount)
+    read-only without saying so, and reads work: only the first write would fail. Setting
+    `user_version` to its own value is a write; the transaction is rolled back.
+
+    Raises:
+        StoreError: the database cannot be written; `conn` is closed.
+    """
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"PRAGMA user_version = {version:d}")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(
+            f"the relay database in {data_dir} cannot be written: {_failure_reason(exc)}; "
+            "the relay's user must be able to write it and its directory"
+        ) from exc
+    conn.execute("ROLLBACK")
+
+
 def _stats(conn: sqlite3.Connection) -> StoreStats:
     def count(table: str) -> int:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
@@ -253,6 +276,7 @@ class SQLiteStore(Store):
                 # commit: an automatic checkpoint stalls the commit that triggers it, and every
                 # SEND waiting on that commit, for tens of milliseconds.
                 conn.execute("PRAGMA wal_autocheckpoint = 0")
+                _probe_writable(conn, self.data_dir)
             finally:
                 os.umask(old)
             with contextlib.suppress(OSError):

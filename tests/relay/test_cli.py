@@ -16,7 +16,7 @@ from nacl.signing import SigningKey
 
 from relay.client import RelayClient
 from relay.exceptions import ClientError, CommandFailed
-from relay.store import read_stats
+from relay.store import SQLiteStore, read_stats
 from tests.relay.conftest import ROOT, RelayProcess
 
 
@@ -154,6 +154,25 @@ def test_unusable_data_dir(tmp_path: Path) -> None:
     r = cli("serve", "--port", "0", "--data-dir", str(f))
     assert r.returncode == 1
     assert "data directory" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+async def test_serve_refuses_a_database_it_cannot_write(tmp_path: Path) -> None:
+    """serve on a database its user may only read exits 1 at start-up, instead of serving."""
+    data = tmp_path / "data"
+    store = SQLiteStore(data)
+    await store.open()
+    await store.close()
+    # Readable, not writable: SQLite opens such a file read-only without a word, as after a
+    # restore done as another user. The directory stays writable (its -wal and -shm files).
+    (data / "relay.sqlite3").chmod(0o444)
+    r = await asyncio.to_thread(
+        cli, "serve", "--port", "0", "--data-dir", str(data), timeout=20, prefix=unprivileged()
+    )
+    assert r.returncode == 1
+    assert f"the relay database in {data} cannot be written" in r.stderr
+    assert "read-only" in r.stderr
+    assert "serving" not in r.stderr
     assert "Traceback" not in r.stderr
 
 
