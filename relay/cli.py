@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import signal
-import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -133,10 +132,8 @@ async def _serve_async(cfg: RelayConfig) -> int:
     server = RelayServer(cfg)
     try:
         await server.start()
-    except StoreError as exc:
+    except (StoreError, ConfigError) as exc:  # ConfigError: the TLS files
         return _fail(str(exc))
-    except ssl.SSLError:
-        return _fail("cannot load the TLS certificate or key")
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return _fail(f"cannot listen on {cfg.host}:{cfg.port}: address already in use")

@@ -18,6 +18,7 @@ from relay.client import RelayClient
 from relay.exceptions import ClientError, CommandFailed
 from relay.store import SQLiteStore, read_stats
 from tests.relay.conftest import ROOT, RelayProcess
+from tests.relay.tls import self_signed
 
 
 def unprivileged() -> list[str]:
@@ -301,3 +302,59 @@ def test_port_file_error_names_the_path(tmp_path: Path) -> None:
     assert r.returncode == 1
     assert f"cannot write the port file {port_file}: No such file or directory" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [
+        (
+            "missing certificate",
+            "cannot read the TLS certificate {cert}: No such file or directory",
+        ),
+        ("unreadable key", "cannot read the TLS key {key}: Permission denied"),
+        ("certificate not PEM", "cannot read the TLS certificate {cert}: not a PEM certificate"),
+        ("key not PEM", "cannot read the TLS key {key}: not a PEM private key"),
+        ("key of another certificate", "the TLS key {key} does not match the certificate {cert}"),
+        (
+            "encrypted key",
+            "the TLS key {key} is encrypted with a passphrase; give an unencrypted key",
+        ),
+    ],
+)
+def test_unusable_tls_files(tmp_path: Path, problem: str, message: str) -> None:
+    """serve with an unusable TLS certificate or key exits 1 naming the file and the problem,
+    before it opens the store or listens, and never prompts for a passphrase."""
+    cert, key = self_signed(
+        tmp_path / "tls", passphrase=b"pw" if problem == "encrypted key" else None
+    )
+    prefix: list[str] = []
+    if problem == "missing certificate":
+        cert.unlink()
+    elif problem == "unreadable key":
+        key.chmod(0)
+        prefix = unprivileged()
+    elif problem == "certificate not PEM":
+        cert.write_text("not a certificate\n")
+    elif problem == "key not PEM":
+        key.write_text("not a key\n")
+    elif problem == "key of another certificate":
+        _, key = self_signed(tmp_path / "other")
+    data = tmp_path / "data"
+    r = cli(
+        "serve",
+        "--port",
+        "0",
+        "--data-dir",
+        str(data),
+        "--tls-cert",
+        str(cert),
+        "--tls-key",
+        str(key),
+        timeout=20,
+        prefix=prefix,
+    )
+    assert r.returncode == 1
+    assert message.format(cert=cert, key=key) in r.stderr
+    assert "Traceback" not in r.stderr
+    assert "pass phrase" not in r.stderr + r.stdout
+    assert not data.exists()  # refused before the store was opened
