@@ -21,6 +21,7 @@ import errno
 import gc
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -28,6 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nacl.signing import SigningKey
 
 from relay.client import RelayClient
@@ -51,6 +53,17 @@ def _data_dir(value: str) -> Path:
     return Path(value)
 
 
+def _seconds(value: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value!r}")
+    return seconds
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG, description="The securechat relay: a content-blind message queue server."
@@ -69,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="smoke-test a relay: queue, secure, send, receive, ack, delete"
     )
     c.add_argument("url", help="the relay's WebSocket URL, e.g. wss://relay.example.org/ws")
-    c.add_argument("--timeout", type=float, default=10.0, help="seconds per step (default 10)")
+    c.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per step (default 10)")
     t = sub.add_parser("stats", help="print queue and message counts of a relay's store")
     t.add_argument("--data-dir", type=_data_dir, required=True)
     t.add_argument("--json", action="store_true", help="print JSON")
@@ -172,7 +185,8 @@ async def run_check(url: str, timeout: float = 10.0, out: Callable[[str], None] 
     step = "connect"
     try:
         async with asyncio.timeout(timeout * 8):
-            client = await RelayClient.connect(url, timeout=timeout)
+            async with asyncio.timeout(timeout):  # the WebSocket handshake has none of its own
+                client = await RelayClient.connect(url, timeout=timeout)
             async with client:
                 out(f"ok   connected (protocol versions {list(client.versions)})")
                 recipient, sender = SigningKey.generate(), SigningKey.generate()
@@ -206,7 +220,40 @@ async def run_check(url: str, timeout: float = 10.0, out: Callable[[str], None] 
     except CommandFailed as exc:
         raise RelayError(f"{step}: the relay refused with {exc.code}") from exc
     except ClientError as exc:
-        raise RelayError(f"{step}: {exc}") from exc
+        raise RelayError(f"{step}: {_why_no_connection(exc.__cause__) or exc}") from exc
+
+
+def _why_no_connection(exc: BaseException | None) -> str | None:
+    """What a self-hoster can do about a failed connection (never the URL), if we know."""
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        return (
+            f"the server answered HTTP {exc.status} instead of opening a WebSocket: it is not "
+            "a relay, or the URL's path is wrong (a relay's ends in /ws)"
+        )
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        why = getattr(exc.certificate_error, "verify_message", None) or "not trusted"
+        return (
+            f"the relay's TLS certificate is not trusted ({why}); for a certificate from a "
+            "private CA, set SSL_CERT_FILE to the CA certificate's PEM file"
+        )
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return (
+            "the TLS handshake failed: if the server speaks plain HTTP on that port (no TLS "
+            "of its own), use ws:// instead of wss://"
+        )
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return (
+            "the server closed the connection without answering: if it serves TLS on that "
+            "port, use wss:// instead of ws://"
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return "the URL is not valid"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "cannot resolve the relay's host name"
+    if isinstance(exc, aiohttp.ClientConnectorError):  # its strerror names the address
+        why = f" ({os.strerror(exc.errno)})" if exc.errno else ""
+        return f"nothing accepts connections at that host and port{why}"
+    return None
 
 
 def _check(args: argparse.Namespace) -> int:

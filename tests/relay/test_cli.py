@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -32,7 +33,10 @@ def unprivileged() -> list[str]:
 
 
 def cli(
-    *args: str, timeout: float = 60, prefix: Sequence[str] = ()
+    *args: str,
+    timeout: float = 60,
+    prefix: Sequence[str] = (),
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*prefix, sys.executable, "-m", "relay.cli", *args],
@@ -41,6 +45,7 @@ def cli(
         timeout=timeout,
         cwd=ROOT,
         check=False,
+        env={**os.environ, **env} if env is not None else None,
     )
 
 
@@ -124,8 +129,65 @@ def test_check_unreachable_relay() -> None:
     """check against a port where nothing listens fails with a clear message and exit 1."""
     r = cli("check", f"ws://127.0.0.1:{free_port()}/ws", "--timeout", "5")
     assert r.returncode == 1
-    assert "check failed at connect" in r.stderr
+    assert "check failed at connect: nothing accepts connections" in r.stderr
+    assert "127.0.0.1" not in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_check_against_a_listener_that_never_answers() -> None:
+    """check against a TCP listener that never answers the WebSocket handshake fails at
+    connect once its step timeout is over, and closes its HTTP session (no aiohttp noise)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()  # the kernel completes TCP handshakes; nobody reads or answers
+        r = cli("check", f"ws://127.0.0.1:{s.getsockname()[1]}/ws", "--timeout", "1")
+    assert r.returncode == 1
+    assert "check failed at connect: no answer within the timeout" in r.stderr
+    assert "Unclosed" not in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf", "ten"])
+def test_check_refuses_a_timeout_that_is_not_positive(value: str) -> None:
+    """check --timeout takes only a positive, finite number of seconds (exit 2)."""
+    r = cli("check", "ws://127.0.0.1:1/ws", f"--timeout={value}")
+    assert r.returncode == 2
+    assert "--timeout: must be a positive number of seconds" in r.stderr
+
+
+async def test_check_explains_why_it_cannot_connect(tmp_path: Path) -> None:
+    """check's connection failures say what to do (wrong path, untrusted certificate and
+    SSL_CERT_FILE, ws:// and wss:// swapped, bad URL), without the URL or a class name."""
+    cert, key = self_signed(tmp_path / "tls")
+    plain = await RelayProcess(tmp_path / "plain").start()
+    tls = await RelayProcess(
+        tmp_path / "tls-data", "--tls-cert", str(cert), "--tls-key", str(key)
+    ).start()
+    try:
+        cases = [
+            (f"ws://127.0.0.1:{plain.port}/nope", "HTTP 404 instead of opening a WebSocket"),
+            (f"wss://127.0.0.1:{tls.port}/ws", "set SSL_CERT_FILE to the CA certificate"),
+            (f"ws://127.0.0.1:{tls.port}/ws", "use wss:// instead of ws://"),
+            (f"wss://127.0.0.1:{plain.port}/ws", "use ws:// instead of wss://"),
+            ("ws://127.0.0.1:99999/ws", "the URL is not valid"),
+        ]
+        for url, advice in cases:
+            r = await asyncio.to_thread(cli, "check", url, "--timeout", "10")
+            assert r.returncode == 1, url
+            assert "check failed at connect: " in r.stderr
+            assert advice in r.stderr, (url, r.stderr)
+            assert "127.0.0.1" not in r.stderr
+            assert not re.search(r"[A-Z]\w+Error", r.stderr), r.stderr
+            assert "Traceback" not in r.stderr
+        # The advice works: trusting the relay's certificate through SSL_CERT_FILE.
+        r = await asyncio.to_thread(
+            cli, "check", f"wss://127.0.0.1:{tls.port}/ws", env={"SSL_CERT_FILE": str(cert)}
+        )
+        assert r.returncode == 0, r.stderr
+        assert "relay check passed" in r.stdout
+    finally:
+        await plain.stop()
+        await tls.stop()
 
 
 def test_check_bad_url() -> None:
