@@ -21,14 +21,15 @@ import errno
 import gc
 import json
 import logging
+import math
 import os
 import signal
-import ssl
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from nacl.signing import SigningKey
 
 from relay.client import RelayClient
@@ -42,6 +43,25 @@ __all__ = ["main", "run_check"]
 
 log = logging.getLogger("relay")
 PROG = "securechat-relay"
+NO_DATA_DIR = "a data directory is required (--data-dir or data_dir in the config)"
+
+
+def _data_dir(value: str) -> Path:
+    """An argparse type: a directory path; an empty one would mean the current directory."""
+    if not value:
+        raise argparse.ArgumentTypeError(NO_DATA_DIR)
+    return Path(value)
+
+
+def _seconds(value: str) -> float:
+    """An argparse type: a positive, finite number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {value!r}")
+    return seconds
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,19 +72,19 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the relay")
     s.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, help="TCP port; 0 picks a free one (default 8765)")
-    s.add_argument("--data-dir", type=Path, help="directory of the relay database")
+    s.add_argument("--data-dir", type=_data_dir, help="directory of the relay database")
     s.add_argument("--config", type=Path, help="TOML configuration file")
     s.add_argument("--port-file", type=Path, help="write the bound port here once listening")
     s.add_argument("--tls-cert", type=Path, help="PEM certificate chain for built-in TLS")
     s.add_argument("--tls-key", type=Path, help="PEM private key for built-in TLS")
-    s.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    s.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     c = sub.add_parser(
         "check", help="smoke-test a relay: queue, secure, send, receive, ack, delete"
     )
     c.add_argument("url", help="the relay's WebSocket URL, e.g. wss://relay.example.org/ws")
-    c.add_argument("--timeout", type=float, default=10.0, help="seconds per step (default 10)")
+    c.add_argument("--timeout", type=_seconds, default=10.0, help="seconds per step (default 10)")
     t = sub.add_parser("stats", help="print queue and message counts of a relay's store")
-    t.add_argument("--data-dir", type=Path, required=True)
+    t.add_argument("--data-dir", type=_data_dir, required=True)
     t.add_argument("--json", action="store_true", help="print JSON")
     return p
 
@@ -125,10 +145,8 @@ async def _serve_async(cfg: RelayConfig) -> int:
     server = RelayServer(cfg)
     try:
         await server.start()
-    except StoreError as exc:
+    except (StoreError, ConfigError) as exc:  # ConfigError: the TLS files
         return _fail(str(exc))
-    except ssl.SSLError:
-        return _fail("cannot load the TLS certificate or key")
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             return _fail(f"cannot listen on {cfg.host}:{cfg.port}: address already in use")
@@ -147,7 +165,7 @@ async def _serve_async(cfg: RelayConfig) -> int:
             os.replace(tmp, cfg.port_file)
         except OSError as exc:
             await server.close()
-            return _fail(f"cannot write the port file: {exc.strerror}")
+            return _fail(f"cannot write the port file {cfg.port_file}: {exc.strerror}")
     log.info("serving on port %s; stop with SIGTERM", server.port)
     await stop.wait()
     log.info("shutting down")
@@ -167,7 +185,8 @@ async def run_check(url: str, timeout: float = 10.0, out: Callable[[str], None] 
     step = "connect"
     try:
         async with asyncio.timeout(timeout * 8):
-            client = await RelayClient.connect(url, timeout=timeout)
+            async with asyncio.timeout(timeout):  # the WebSocket handshake has none of its own
+                client = await RelayClient.connect(url, timeout=timeout)
             async with client:
                 out(f"ok   connected (protocol versions {list(client.versions)})")
                 recipient, sender = SigningKey.generate(), SigningKey.generate()
@@ -201,7 +220,40 @@ async def run_check(url: str, timeout: float = 10.0, out: Callable[[str], None] 
     except CommandFailed as exc:
         raise RelayError(f"{step}: the relay refused with {exc.code}") from exc
     except ClientError as exc:
-        raise RelayError(f"{step}: {exc}") from exc
+        raise RelayError(f"{step}: {_why_no_connection(exc.__cause__) or exc}") from exc
+
+
+def _why_no_connection(exc: BaseException | None) -> str | None:
+    """What a self-hoster can do about a failed connection (never the URL), if we know."""
+    if isinstance(exc, aiohttp.WSServerHandshakeError):
+        return (
+            f"the server answered HTTP {exc.status} instead of opening a WebSocket: it is not "
+            "a relay, or the URL's path is wrong (a relay's ends in /ws)"
+        )
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        why = getattr(exc.certificate_error, "verify_message", None) or "not trusted"
+        return (
+            f"the relay's TLS certificate is not trusted ({why}); for a certificate from a "
+            "private CA, set SSL_CERT_FILE to the CA certificate's PEM file"
+        )
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return (
+            "the TLS handshake failed: if the server speaks plain HTTP on that port (no TLS "
+            "of its own), use ws:// instead of wss://"
+        )
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return (
+            "the server closed the connection without answering: if it serves TLS on that "
+            "port, use wss:// instead of ws://"
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return "the URL is not valid"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "cannot resolve the relay's host name"
+    if isinstance(exc, aiohttp.ClientConnectorError):  # its strerror names the address
+        why = f" ({os.strerror(exc.errno)})" if exc.errno else ""
+        return f"nothing accepts connections at that host and port{why}"
+    return None
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -177,6 +177,10 @@ class RelayClient:
             if own:
                 await http.close()
             raise ClientError(f"cannot connect to the relay: {exc.__class__.__name__}") from exc
+        except BaseException:  # cancelled (a caller's timeout): do not leak the session
+            if own:
+                await http.close()
+            raise
         log.debug("connected to a relay")
         return cls(ws, http if own else None, hello, session_auth=session_auth)
 

@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import ssl
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -92,6 +91,7 @@ from relay.protocol import (
 )
 from relay.store import SQLiteStore, Store, StoreStats
 from relay.store.base import AddMessage, DeleteMessage, MessageOp, MessageResult
+from relay.tls import load_tls_context
 
 __all__ = ["RelayServer"]
 
@@ -160,15 +160,14 @@ class RelayServer:
         Raises:
             StoreError: the store cannot be opened.
             OSError: the address cannot be bound (for instance, in use).
-            ssl.SSLError: the TLS certificate or key is unusable.
+            ConfigError: the TLS certificate or key is unusable (the message says why);
+                nothing was opened.
         """
         cfg = self.config
         self._closed = asyncio.Event()
         ssl_ctx = None
         if cfg.tls_cert is not None and cfg.tls_key is not None:
-            ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ssl_ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-            ssl_ctx.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+            ssl_ctx = load_tls_context(cfg.tls_cert, cfg.tls_key)
         await self.store.open()
         try:
             self._runner = web.AppRunner(

@@ -37,6 +37,7 @@ import os
 import queue
 import re
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -135,6 +136,29 @@ def _migrate(conn: sqlite3.Connection) -> int:
     return latest
 
 
+def _probe_writable(conn: sqlite3.Connection, data_dir: Path) -> None:
+    """Write the database without changing it, so a read-only one is refused at start-up.
+
+    SQLite opens a file it may not write (owned by another user, on a read-only mount)
+    read-only without saying so, and reads work: only the first write would fail. Setting
+    `user_version` to its own value is a write; the transaction is rolled back.
+
+    Raises:
+        StoreError: the database cannot be written; `conn` is closed.
+    """
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"PRAGMA user_version = {version:d}")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise StoreError(
+            f"the relay database in {data_dir} cannot be written: {_failure_reason(exc)}; "
+            "the relay's user must be able to write it and its directory"
+        ) from exc
+    conn.execute("ROLLBACK")
+
+
 def _stats(conn: sqlite3.Connection) -> StoreStats:
     def count(table: str) -> int:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
@@ -146,11 +170,23 @@ def read_stats(data_dir: Path) -> StoreStats:
     """Read counts from the database in `data_dir` without writing (safe on a live relay).
 
     Raises:
-        StoreError: there is no readable relay database there.
+        StoreError: there is no readable relay database there; the message says why.
     """
     path = data_dir / DB_NAME
-    if not path.is_file():
-        raise StoreError("no relay database in that data directory")
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise StoreError("no relay database in that data directory") from None
+    except NotADirectoryError:
+        raise StoreError(f"the data directory {data_dir} is not a directory") from None
+    except PermissionError:
+        raise StoreError(f"permission denied reading {path}: run it as the relay's user") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise StoreError(f"{path} is not a file")
+    if not os.access(path, os.R_OK):
+        raise StoreError(f"permission denied reading {path}: run it as the relay's user")
     try:
         conn = _connect(path, readonly=True)
         try:
@@ -240,6 +276,7 @@ class SQLiteStore(Store):
                 # commit: an automatic checkpoint stalls the commit that triggers it, and every
                 # SEND waiting on that commit, for tens of milliseconds.
                 conn.execute("PRAGMA wal_autocheckpoint = 0")
+                _probe_writable(conn, self.data_dir)
             finally:
                 os.umask(old)
             with contextlib.suppress(OSError):
