@@ -272,3 +272,20 @@ def test_passphrase_file(home: Path, tmp_path: Path) -> None:
     bad.write_text("salah\n", encoding="utf-8")
     refused = run(home, "--passphrase-file", str(bad), "notes", "list", passphrase=None)
     assert refused.returncode == 3
+
+
+def test_profile_in_use_is_not_reported_as_damaged(home: Path) -> None:
+    """While another SecureChat process holds the profile's database lock, a command says the
+    profile is in use (exit 1), never that its files are damaged."""
+    with profiles.unlock_profile("sari", PASS, home=home) as other:
+        other.store.conn.execute("BEGIN EXCLUSIVE")
+        try:
+            result = run(home, "--json", "notes", "list")
+        finally:
+            other.store.conn.execute("ROLLBACK")
+    assert result.returncode == 1
+    error = json.loads(result.stderr.strip().splitlines()[-1])
+    assert error["error"] == "ProfileInUse"
+    assert "in use by another SecureChat window or command" in error["message"]
+    assert "damaged" not in result.stderr
+    assert "backup" not in result.stderr
