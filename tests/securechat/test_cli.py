@@ -289,3 +289,24 @@ def test_profile_in_use_is_not_reported_as_damaged(home: Path) -> None:
     assert "in use by another SecureChat window or command" in error["message"]
     assert "damaged" not in result.stderr
     assert "backup" not in result.stderr
+
+
+def test_failed_export_leaves_no_file(home: Path, tmp_path: Path) -> None:
+    """A plain-text export whose audit entry cannot be written (the profile's write lock is
+    held elsewhere) exits 1 with a clear message and leaves nothing in the target folder."""
+    added = run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "rahasia")
+    assert added.returncode == 0, added.stderr
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "notes.md"
+    with profiles.unlock_profile("sari", PASS, home=home) as other:
+        other.store.conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = run(
+                home, "notes", "export", "--format", "markdown", "--plaintext", "--out", str(out)
+            )
+        finally:
+            other.store.conn.execute("ROLLBACK")
+    assert result.returncode == 1
+    assert "in use by another SecureChat window or command" in result.stderr
+    assert list(folder.iterdir()) == []
