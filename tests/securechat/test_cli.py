@@ -13,6 +13,7 @@ import pytest
 
 from crypto.passphrase import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
 from securechat import profiles
+from tests.securechat.conftest import add_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "sandi yang panjang sekali"
@@ -59,11 +60,13 @@ def lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    """A home with one counselor profile made through the CLI."""
+    """A home with one counselor profile made through the CLI, which knows clients 1 and 5."""
     home = tmp_path / "home"
     result = run(home, "--profile", "sari", "init", "--role", "counselor", "--name", "Sari")
     assert result.returncode == 0, result.stderr
     assert "Created the counselor profile" in result.stdout
+    with profiles.unlock_profile("sari", PASS, home=home) as profile:
+        add_clients(profile.store, 1, 5)
     return home
 
 
@@ -310,3 +313,12 @@ def test_failed_export_leaves_no_file(home: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "in use by another SecureChat window or command" in result.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_note_for_unknown_client_is_refused(home: Path) -> None:
+    """`notes add --client` with an id no client has (77, -5) exits 1 and saves nothing."""
+    for client in ("77", "-5"):
+        result = run(home, "notes", "add", "--client", client, "--session", "1", "--text", "x")
+        assert result.returncode == 1
+        assert "There is no such client." in result.stderr
+    assert run(home, "notes", "list").stdout.strip() == "No notes."

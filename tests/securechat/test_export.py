@@ -16,12 +16,13 @@ from securechat.notes import (
     list_entries,
     read_encrypted_export,
 )
-from tests.securechat.conftest import PASSPHRASE, fast_kdf
+from tests.securechat.conftest import PASSPHRASE, add_clients, fast_kdf
 
 
 @pytest.fixture
 def book(counselor: profiles.Profile) -> NoteBook:
     """A notebook with two notes, one edited."""
+    add_clients(counselor.store, 3, 4)
     book = NoteBook(counselor.store)
     note = book.add(3, "sesi-2", "soap", {"subjective": "Sulit tidur sejak pindah kerja"})
     book.edit(note.id, {"subjective": "Tidur membaik", "plan": "Jurnal syukur"})
