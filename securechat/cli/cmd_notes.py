@@ -57,7 +57,7 @@ def register(sub: Any) -> None:
 
     p = nsub.add_parser("search", help="full-text search over current notes")
     p.add_argument("query")
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=_positive_int, default=50, help="at most this many (1-500)")
     p.set_defaults(handler=_search)
 
     p = nsub.add_parser("export", help="export notes, encrypted unless --format markdown")
@@ -79,6 +79,17 @@ def register(sub: Any) -> None:
 
     p = nsub.add_parser("verify", help="check the audit log's hash chain")
     p.set_defaults(handler=_verify)
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
 
 
 def _section_args(p: argparse.ArgumentParser) -> None:

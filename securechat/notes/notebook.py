@@ -312,13 +312,14 @@ class NoteBook:
         return [SearchHit(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows]
 
     def all_with_revisions(self, note_ids: list[int] | None = None) -> list[dict[str, Any]]:
-        """Every note (or the given ones) with all revisions, as plain data for export.
+        """Every note (or the given ones, each once, in the order first given) with all
+        revisions, as plain data for export.
 
         Raises:
             NotFound: one of `note_ids` does not exist.
         """
         summaries = {s.id: s for s in self.list_notes()}
-        ids = sorted(summaries) if note_ids is None else [int(i) for i in note_ids]
+        ids = sorted(summaries) if note_ids is None else list(dict.fromkeys(map(int, note_ids)))
         out: list[dict[str, Any]] = []
         for nid in ids:
             summary = summaries.get(nid)

@@ -322,3 +322,24 @@ def test_note_for_unknown_client_is_refused(home: Path) -> None:
         assert result.returncode == 1
         assert "There is no such client." in result.stderr
     assert run(home, "notes", "list").stdout.strip() == "No notes."
+
+
+def test_search_limit_must_be_positive_and_export_notes_once(home: Path, tmp_path: Path) -> None:
+    """`notes search --limit 0` or `-1` is a usage error (exit 2); `notes export --note 1
+    --note 1` exports that note once."""
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
+    for limit in ("0", "-1", "x"):
+        refused = run(home, "notes", "search", "cemas", "--limit", limit)
+        assert refused.returncode == 2
+        assert "at least 1" in refused.stderr
+    assert lines(run(home, "--json", "notes", "search", "cemas", "--limit", "1"))[0]["note_id"] == 1
+
+    out = tmp_path / "twice.md"
+    export = run(
+        home,
+        *("--json", "notes", "export", "--format", "markdown", "--plaintext"),
+        *("--out", str(out), "--note", "1", "--note", "1"),
+    )
+    assert export.returncode == 0, export.stderr
+    assert lines(export)[0]["notes"] == 1
+    assert out.read_text(encoding="utf-8").count("## Note 1 ") == 1

@@ -50,6 +50,8 @@ def test_export_selected_notes(tmp_path: Path, counselor: profiles.Profile, book
     out = tmp_path / "one.scx"
     assert export_encrypted(counselor.store, out, "pw", note_ids=[2], kdf=fast_kdf()) == 1
     assert [n["id"] for n in read_encrypted_export(out, "pw")["notes"]] == [2]
+    assert export_encrypted(counselor.store, out, "pw", note_ids=[2, 1, 2], kdf=fast_kdf()) == 2
+    assert [n["id"] for n in read_encrypted_export(out, "pw")["notes"]] == [2, 1]  # each once
     with pytest.raises(NotFound):
         export_encrypted(counselor.store, out, "pw", note_ids=[42], kdf=fast_kdf())
 
