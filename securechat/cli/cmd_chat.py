@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -101,7 +100,7 @@ def _run(ctx: Context, body: Callable[[Service], Awaitable[int]]) -> int:
                 try:
                     await service.unlock(name, None)
                 except (KeyringUnavailable, NotRemembered):
-                    await service.unlock(name, getpass.getpass(f"Passphrase for {name}: "))
+                    await service.unlock(name, ctx.ask_passphrase(f"Passphrase for {name}: "))
             else:
                 await service.unlock(name, passphrase)
             return await body(service)

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from securechat.cli.common import Context, new_kdf_params, read_new_secret
+from securechat.cli.common import Context, new_kdf_params, read_new_secret, read_secret
 from securechat.errors import InvalidInput, NotFound, PlaintextExportRefused
 from securechat.notes import (
     TEMPLATES,
@@ -270,7 +270,10 @@ def _export(ctx: Context, args: argparse.Namespace) -> int:
             )
         else:
             secret = read_new_secret(
-                EXPORT_PASSPHRASE_ENV, args.export_passphrase_file, "export passphrase"
+                EXPORT_PASSPHRASE_ENV,
+                args.export_passphrase_file,
+                "export passphrase",
+                "--export-passphrase-file",
             )
             count = export_encrypted(
                 profile.store, args.out, secret, note_ids=args.note_ids, kdf=new_kdf_params()
@@ -283,8 +286,11 @@ def _export(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _read_export(ctx: Context, args: argparse.Namespace) -> int:
-    secret = read_new_secret(
-        EXPORT_PASSPHRASE_ENV, args.export_passphrase_file, "export passphrase"
+    secret = read_secret(
+        EXPORT_PASSPHRASE_ENV,
+        args.export_passphrase_file,
+        "export passphrase",
+        "--export-passphrase-file",
     )
     doc = read_encrypted_export(args.file, secret)
     for note in doc["notes"]:

@@ -3,6 +3,8 @@
 Passphrases come from `$SECURECHAT_PASSPHRASE`, else `--passphrase-file` (its first line),
 else the key remembered on this device, else an interactive prompt (getpass). They are never
 accepted as command-line arguments, which other users could read from the process list.
+Without a terminal to prompt on, a command fails with `InvalidInput` naming the variable and
+the option that would have supplied the secret.
 
 Output: human-readable lines, or with `--json` exactly one JSON object per line on stdout.
 """
@@ -36,6 +38,7 @@ __all__ = [
     "Handler",
     "new_kdf_params",
     "read_new_secret",
+    "read_secret",
 ]
 
 PASSPHRASE_ENV = "SECURECHAT_PASSPHRASE"  # noqa: S105 - a variable name
@@ -98,9 +101,21 @@ class Context:
         return None
 
     def prompt_passphrase(self, prompt: str = "Passphrase: ") -> str:
-        """The passphrase from env or file, else asked for interactively."""
+        """The passphrase from env or file, else asked for interactively.
+
+        Raises:
+            InvalidInput: it must be asked for, and there is no terminal.
+        """
         value = self.passphrase()
-        return value if value is not None else getpass.getpass(prompt)
+        return value if value is not None else self.ask_passphrase(prompt)
+
+    def ask_passphrase(self, prompt: str) -> str:
+        """The profile's passphrase, asked for interactively.
+
+        Raises:
+            InvalidInput: there is no terminal.
+        """
+        return _ask(prompt, "passphrase", PASSPHRASE_ENV, "--passphrase-file")
 
     def unlock(self) -> profiles.Profile:
         """Unlock the chosen profile: passphrase if given, else remembered key, else prompt.
@@ -114,7 +129,7 @@ class Context:
             try:
                 return profiles.unlock_remembered(name, home=self.home)
             except (KeyringUnavailable, NotRemembered):
-                passphrase = getpass.getpass(f"Passphrase for {name}: ")
+                passphrase = self.ask_passphrase(f"Passphrase for {name}: ")
         return profiles.unlock_profile(name, passphrase, home=self.home)
 
 
@@ -128,19 +143,47 @@ def _first_line(path: Path) -> str:
     return lines[0]
 
 
-def read_new_secret(env_name: str, file: Path | None, what: str) -> str:
-    """A new passphrase: from `env_name`, else the first line of `file`, else asked twice.
+def _ask(prompt: str, what: str, env_name: str, file_option: str) -> str:
+    try:
+        return getpass.getpass(prompt)
+    except EOFError as exc:  # no terminal, and nothing on standard input
+        sys.stderr.write("\n")  # end the prompt's line: the error report gets a line of its own
+        raise InvalidInput(
+            f"No {what} was given. Set {env_name}, use {file_option}, or run this in a terminal."
+        ) from exc
+
+
+def read_secret(env_name: str, file: Path | None, what: str, file_option: str) -> str:
+    """An existing passphrase (say, an export's): from `env_name`, else the first line of
+    `file` (given with `file_option`), else asked for once.
 
     Raises:
-        InvalidInput: empty, or the two typed entries differ.
+        InvalidInput: the file cannot be read or is empty, or it must be asked for and there
+            is no terminal.
     """
     env = os.environ.get(env_name)
     if env:
         return env
     if file is not None:
         return _first_line(file)
-    first = getpass.getpass(f"New {what}: ")
-    second = getpass.getpass(f"Repeat the new {what}: ")
+    return _ask(f"{what[:1].upper()}{what[1:]}: ", what, env_name, file_option)
+
+
+def read_new_secret(env_name: str, file: Path | None, what: str, file_option: str) -> str:
+    """A new passphrase: from `env_name`, else the first line of `file` (given with
+    `file_option`), else asked twice.
+
+    Raises:
+        InvalidInput: empty, or the two typed entries differ, or it must be asked for and
+            there is no terminal.
+    """
+    env = os.environ.get(env_name)
+    if env:
+        return env
+    if file is not None:
+        return _first_line(file)
+    first = _ask(f"New {what}: ", what, env_name, file_option)
+    second = _ask(f"Repeat the new {what}: ", what, env_name, file_option)
     if first != second:
         raise InvalidInput("The two entries differ. Nothing was changed.")
     if not first:

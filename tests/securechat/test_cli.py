@@ -24,10 +24,12 @@ def run(
     *args: str,
     passphrase: str | None = PASS,
     module: str = "tests.cheap_kdf_cli",
+    stdin_text: str | None = None,
     **extra_env: str,
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI with a private home, the fail keyring and (unless `module` is the shipped
-    ``securechat.cli``) the cheapest Argon2id cost (`tests.cheap_kdf_cli`)."""
+    ``securechat.cli``) the cheapest Argon2id cost (`tests.cheap_kdf_cli`), in a session of
+    its own: it has no terminal, so a prompt reads `stdin_text` (or finds nothing)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "SECURECHAT_HOME": str(home),
@@ -44,7 +46,9 @@ def run(
         cwd=ROOT,
         env=env,
         timeout=120,
-        stdin=subprocess.DEVNULL,
+        input=stdin_text,
+        stdin=subprocess.DEVNULL if stdin_text is None else None,
+        start_new_session=True,
     )
 
 
@@ -343,3 +347,30 @@ def test_search_limit_must_be_positive_and_export_notes_once(home: Path, tmp_pat
     assert export.returncode == 0, export.stderr
     assert lines(export)[0]["notes"] == 1
     assert out.read_text(encoding="utf-8").count("## Note 1 ") == 1
+
+
+def test_read_export_asks_for_its_passphrase_once(home: Path, tmp_path: Path) -> None:
+    """`notes read-export` prompts "Export passphrase:" once (it is not a new passphrase);
+    with no terminal and nothing to read it fails with a hint naming the export passphrase's
+    variable and option, as InvalidInput."""
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
+    out = tmp_path / "notes.scx"
+    export = run(home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+    assert export.returncode == 0, export.stderr
+
+    typed = run(
+        home, "--json", "notes", "read-export", str(out), passphrase=None, stdin_text="ekspor\n"
+    )
+    assert typed.returncode == 0, typed.stderr
+    assert typed.stderr.count("Export passphrase:") == 1
+    assert "New" not in typed.stderr
+    assert "Repeat" not in typed.stderr
+    assert lines(typed)[0]["sections"] == {"note": "cemas"}
+
+    missing = run(home, "--json", "notes", "read-export", str(out), passphrase=None)
+    assert missing.returncode == 1
+    error = json.loads(missing.stderr.strip().splitlines()[-1])
+    assert error["error"] == "InvalidInput"
+    assert "SECURECHAT_EXPORT_PASSPHRASE" in error["message"]
+    assert "--export-passphrase-file" in error["message"]
+    assert "SECURECHAT_PASSPHRASE" not in error["message"]
