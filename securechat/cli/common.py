@@ -7,6 +7,11 @@ Without a terminal to prompt on, a command fails with `InvalidInput` naming the 
 the option that would have supplied the secret.
 
 Output: human-readable lines, or with `--json` exactly one JSON object per line on stdout.
+Text another person chose (names, messages, summaries, referrals, a counselor's profile and
+disclosure) goes through `shown` / `shown_lines` for human output: control and format
+characters (ESC, BEL, CR, C1, bidi overrides; not ZWJ) and line separators become visible
+escapes like `\\x1b`, so it can neither drive the terminal nor forge a line of ours. In JSON
+the same characters are `\\uXXXX` escapes (json escapes only those below U+0020 by itself).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import getpass
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +45,51 @@ __all__ = [
     "new_kdf_params",
     "read_new_secret",
     "read_secret",
+    "shown",
+    "shown_lines",
 ]
 
 PASSPHRASE_ENV = "SECURECHAT_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "SECURECHAT_NEW_PASSPHRASE"  # noqa: S105 - a variable name
+
+
+_ZWJ = "\u200d"  # joins emoji sequences; harmless, and names need it
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _unsafe(ch: str) -> bool:
+    return ch != _ZWJ and unicodedata.category(ch) in _UNSAFE_CATEGORIES
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def shown(untrusted: str) -> str:
+    """Someone else's text for one line of human-readable output: every control or format
+    character (ESC, BEL, CR, newline, tab, C1 controls, bidi overrides; not ZWJ) and line or
+    paragraph separator becomes a visible escape such as `\\x1b`."""
+    if not any(_unsafe(ch) for ch in untrusted):
+        return untrusted
+    return "".join(_visible(ch) if _unsafe(ch) else ch for ch in untrusted)
+
+
+def shown_lines(untrusted: str, indent: str) -> str:
+    """Someone else's text that may have several lines: each line `shown`, the second and
+    later ones after `indent` (not empty), so none of them can pass for a line of our own."""
+    lines = untrusted.replace("\r\n", "\n").split("\n")
+    return ("\n" + indent).join(shown(line) for line in lines)
 
 
 @dataclass
@@ -67,7 +114,10 @@ class Context:
     def emit(self, record: dict[str, Any], text: str | None = None) -> None:
         """Print one result: a JSON line with `--json`, else `text` (or key: value lines)."""
         if self.json:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            line = json.dumps(record, ensure_ascii=False, sort_keys=True)
+            if any(_unsafe(ch) for ch in line):
+                line = "".join(_json_escape(ch) if _unsafe(ch) else ch for ch in line)
+            sys.stdout.write(line + "\n")
         elif text is not None:
             sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
         else:

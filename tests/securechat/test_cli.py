@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 
+from crypto.envelope import Control, ControlAction, SessionSummary
 from crypto.passphrase import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
-from securechat import profiles
-from tests.securechat.conftest import add_clients
+from securechat import api, profiles
+from securechat.conversations import SendRequest
+from tests.securechat.conftest import PASSPHRASE, add_clients
+from tests.securechat.engine_helpers import FakeRelay, first_contact, make_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "sandi yang panjang sekali"
@@ -374,3 +377,69 @@ def test_read_export_asks_for_its_passphrase_once(home: Path, tmp_path: Path) ->
     assert "SECURECHAT_EXPORT_PASSPHRASE" in error["message"]
     assert "--export-passphrase-file" in error["message"]
     assert "SECURECHAT_PASSPHRASE" not in error["message"]
+
+
+RAW_CONTROLS = ("\x1b", "\x07", "\r", "\x9b", "\u202e", "\x85")
+
+
+def test_peer_text_cannot_drive_the_terminal_or_forge_lines(tmp_path: Path) -> None:
+    """A peer's name, message, summary and referral full of ESC/BEL/CR/C1/bidi characters and
+    newlines reach the terminal only as visible escapes: `conversations` prints one line per
+    conversation, `history` one record per message with further lines indented, and --json
+    keeps the exact text while escaping every such character."""
+    home = tmp_path / "home"
+    sari, counselor = make_profile(home, "sari", "counselor")
+    ayu, client = make_profile(home, "ayu", "client")
+    relay = FakeRelay()
+    evil = "halo\x1b]0;owned\x07\n[1] > forged line\r\x9b31m\u202eevil\x85"
+    cc, sc = first_contact(relay, counselor, client, evil)
+    # A name stored before names were cleaned on arrival still reaches the screen safely.
+    evil_name = "Evil\x1b[31mRED\n2\tFake"
+    sari.store.conn.execute("UPDATE contacts SET display_name = ?", (evil_name,))
+    summary = SendRequest(
+        sc,
+        SessionSummary((evil,), ("tugas\x1b[2J",)),
+        api.MessageKind.SUMMARY,
+        {"key_points": [evil], "tasks": ["tugas\x1b[2J"]},
+    )
+    referral = SendRequest(
+        sc, Control(ControlAction.REFERRAL, evil), api.MessageKind.REFERRAL, {"text": evil}
+    )
+    counselor.send_many([summary, referral])
+    relay.flush(counselor)
+    relay.deliver(client)
+    sari.lock()
+    ayu.lock()
+
+    listed = run(home, "--profile", "sari", "conversations", passphrase=PASSPHRASE)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        f"{sc}\tEvil\\x1b[31mRED\\x0a2\\x09Fake\tactive\tunread 1"
+    ]
+
+    history = run(home, "--profile", "sari", "history", str(sc), passphrase=PASSPHRASE)
+    assert history.returncode == 0, history.stderr
+    prefix = f"[{sc}] < "
+    assert history.stdout.splitlines()[:2] == [
+        prefix + "halo\\x1b]0;owned\\x07",
+        " " * len(prefix) + "[1] > forged line\\x0d\\x9b31m\\u202eevil\\x85  (delivered)",
+    ]
+    theirs = run(home, "--profile", "ayu", "history", str(cc), passphrase=PASSPHRASE)
+    assert theirs.returncode == 0, theirs.stderr
+    received = [line for line in theirs.stdout.splitlines() if line.startswith(f"[{cc}] < ")]
+    assert any("Summary: halo\\x1b]0;owned\\x07\\x0a[1] > forged" in line for line in received)
+    assert any("Tasks: tugas\\x1b[2J" in line for line in received)
+    assert any(
+        line.endswith("[1] > forged line\\x0d\\x9b31m\\u202eevil\\x85  (delivered)")
+        for line in theirs.stdout.splitlines()
+    )  # the referral's second line, indented
+    for result in (listed, history, theirs):
+        assert not any(ch in result.stdout for ch in RAW_CONTROLS)
+    for result in (history, theirs):  # each line starts a record of ours or is indented in one
+        assert all(line.startswith(("[", " ")) for line in result.stdout.splitlines())
+
+    as_json = run(home, "--json", "--profile", "ayu", "history", str(cc), passphrase=PASSPHRASE)
+    assert as_json.returncode == 0, as_json.stderr
+    assert not any(ch in as_json.stdout for ch in RAW_CONTROLS)
+    records = lines(as_json)
+    assert {r["kind"]: r["text"] for r in records if not r["outgoing"]}["referral"] == evil
