@@ -19,6 +19,8 @@
     │   ├── ExportUnreadable        an encrypted export: wrong passphrase or damaged file
     │   └── PlaintextExportRefused  a plain-text export was not explicitly requested
     ├── StorageError                the encrypted database refused an operation
+    │   ├── ProfileInUse            another window or command holds the database's lock
+    │   └── ProfileReadOnly         the profile's folder or database cannot be written
     └── ConversationError           something about one conversation
         ├── ConsentRequired         no consent on record for the current disclosure version
         ├── ConversationClosed      consent was withdrawn or the conversation ended
@@ -50,8 +52,10 @@ __all__ = [
     "PlaintextExportRefused",
     "ProfileError",
     "ProfileExists",
+    "ProfileInUse",
     "ProfileLocked",
     "ProfileNotFound",
+    "ProfileReadOnly",
     "RelayUnavailable",
     "SecureChatError",
     "StorageError",
@@ -191,6 +195,20 @@ class StorageError(SecureChatError):
     """The encrypted database refused an operation (disk full, locked, read-only)."""
 
     default_message = "The encrypted database could not complete the operation."
+
+
+class ProfileInUse(StorageError):
+    """Another SecureChat window or command holds the database's lock (SQLITE_BUSY/LOCKED)."""
+
+    default_message = (
+        "The profile is in use by another SecureChat window or command. Close it and try again."
+    )
+
+
+class ProfileReadOnly(StorageError):
+    """The profile's database or folder cannot be written (SQLITE_READONLY)."""
+
+    default_message = "SecureChat cannot write to the profile folder (it is read-only)."
 
 
 class ConversationError(SecureChatError):

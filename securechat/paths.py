@@ -11,6 +11,9 @@ Invariants:
   or an inherited directory mode).
 - `write_private_atomic` never leaves a half-written file behind: it writes a temporary file
   in the same directory, fsyncs it, renames it over the target and fsyncs the directory.
+  `staged_private_file` does the same around a block of the caller's (say, a database
+  commit): the file appears only if the block succeeds; otherwise the temporary file is
+  removed and the target is untouched.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ __all__ = [
     "home_dir",
     "private_umask",
     "profiles_dir",
+    "staged_private_file",
     "write_private_atomic",
 ]
 
@@ -91,11 +95,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_private_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically with mode 0600.
+@contextlib.contextmanager
+def staged_private_file(path: Path, data: bytes) -> Iterator[None]:
+    """Write `data` to a temporary 0600 file beside `path`, run the body, then rename the
+    file into place; if writing or the body fails, remove it and leave `path` untouched.
 
     Raises:
-        OSError: the file cannot be written; the old content (if any) is untouched.
+        OSError: the file cannot be written or renamed.
+        whatever the body raises.
     """
     with private_umask():
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -106,6 +113,7 @@ def write_private_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        yield
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -113,3 +121,13 @@ def write_private_atomic(path: Path, data: bytes) -> None:
         raise
     os.chmod(path, FILE_MODE)
     _fsync_dir(path.parent)
+
+
+def write_private_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically with mode 0600.
+
+    Raises:
+        OSError: the file cannot be written; the old content (if any) is untouched.
+    """
+    with staged_private_file(path, data):
+        pass

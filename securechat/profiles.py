@@ -62,7 +62,7 @@ from securechat.errors import (
 from securechat.paths import ensure_private_dir, home_dir, profiles_dir, write_private_atomic
 from securechat.secret import SecretKey
 from securechat.store import Store, now_ms
-from securechat.store.db import DatabaseError
+from securechat.store.db import DatabaseError, storage_error
 
 __all__ = [
     "DB_FILE",
@@ -353,7 +353,7 @@ def _open_with(name: str, directory: Path, keys: list[tuple[str, SecretKey]]) ->
         except DatabaseError as exc:
             store.close()
             key.wipe()
-            raise CorruptProfile() from exc
+            raise storage_error(exc) from exc
         except BaseException:
             store.close()
             key.wipe()

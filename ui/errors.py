@@ -72,6 +72,16 @@ MESSAGES: dict[str, str] = {
     "StorageError": QT_TRANSLATE_NOOP(
         "errors", "Your data could not be saved on this device. Please check the free space."
     ),
+    "ProfileInUse": QT_TRANSLATE_NOOP(
+        "errors",
+        "This profile is in use by another SecureChat window or command. "
+        "Please close it and try again.",
+    ),
+    "ProfileReadOnly": QT_TRANSLATE_NOOP(
+        "errors",
+        "SecureChat cannot save to this profile's folder because it is read-only. "
+        "Please check the folder's permissions.",
+    ),
     # conversations
     "ConversationError": QT_TRANSLATE_NOOP(
         "errors", "This conversation cannot be used for that right now."

@@ -24,8 +24,8 @@ from types import ModuleType
 
 from securechat.cli import cmd_chat, cmd_disclosure, cmd_notes, cmd_profiles
 from securechat.cli.common import Context
-from securechat.errors import CorruptProfile, SecureChatError, WrongPassphrase
-from securechat.store.db import DatabaseError
+from securechat.errors import SecureChatError, WrongPassphrase
+from securechat.store.db import DatabaseError, storage_error
 
 __all__ = ["EXIT_AUTH", "EXIT_ERROR", "EXIT_INTERNAL", "EXIT_USAGE", "build_parser", "main"]
 
@@ -92,7 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as exc:
         if debug:
             traceback.print_exc()
-        _report(args.json, exc, CorruptProfile.default_message)
+        meaning = storage_error(exc)  # in use, read-only, damaged, or another refusal
+        _report(args.json, meaning, str(meaning))
         return EXIT_ERROR
     except OSError as exc:
         if debug:

@@ -12,20 +12,23 @@
 
 The service runs without background connections (`autoconnect=False`): only `sync` (and the
 one-off relay commands of publish, open and consent) talk to a relay.
+
+Everything the other person chose (names, message text, summaries, referrals, the counselor's
+profile and disclosure) is untrusted: human-readable output shows it through `shown` (one
+line) or `shown_lines` (continuation lines indented), never raw.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from securechat import api
-from securechat.cli.common import Context
+from securechat.cli.common import Context, shown, shown_lines
 from securechat.disclosure import CounselorProfile, DisclosureBook
 from securechat.errors import InvalidInput, KeyringUnavailable, NotRemembered
 from securechat.service import Service
@@ -101,7 +104,7 @@ def _run(ctx: Context, body: Callable[[Service], Awaitable[int]]) -> int:
                 try:
                     await service.unlock(name, None)
                 except (KeyringUnavailable, NotRemembered):
-                    await service.unlock(name, getpass.getpass(f"Passphrase for {name}: "))
+                    await service.unlock(name, ctx.ask_passphrase(f"Passphrase for {name}: "))
             else:
                 await service.unlock(name, passphrase)
             return await body(service)
@@ -156,13 +159,17 @@ def _show_invite(ctx: Context, view: api.InviteView) -> None:
         ],
     }
     lines = [
-        f"Counselor: {view.counselor_name}",
-        f"Credentials: {view.credentials}",
-        f"Languages: {', '.join(view.languages)}",
-        f"Hours: {view.service_hours} ({view.time_zone})",
+        f"Counselor: {shown(view.counselor_name)}",
+        f"Credentials: {shown(view.credentials)}",
+        f"Languages: {shown(', '.join(view.languages))}",
+        f"Hours: {shown(view.service_hours)} ({shown(view.time_zone)})",
     ]
     for d in view.disclosures:
-        lines += ["", f"--- Disclosure ({d.language}, version {d.version}) ---", d.text]
+        lines += [
+            "",
+            f"--- Disclosure ({shown(d.language)}, version {d.version}) ---",
+            "  " + shown_lines(d.text, "  "),
+        ]
     lines += ["", "Nothing has been sent. To begin, run: securechat-cli consent INVITE"]
     ctx.emit(record, "\n".join(lines))
 
@@ -202,7 +209,7 @@ def _conversations(ctx: Context, args: argparse.Namespace) -> int:
                     "verified": v.verified,
                     "blocked_by_key_change": v.blocked_by_key_change,
                 },
-                f"{v.conversation_id}\t{v.peer_name}\t"
+                f"{v.conversation_id}\t{shown(v.peer_name)}\t"
                 f"{'active' if v.active else 'ended'}\tunread {v.unread}",
             )
         if not views and not ctx.json:
@@ -237,16 +244,18 @@ def _message_record(m: api.MessageView) -> dict[str, Any]:
 
 
 def _message_line(m: api.MessageView) -> str:
-    arrow = ">" if m.outgoing else "<"
-    text = m.text
+    """`[conversation] < text  (state)`; a text's further lines are indented under its first."""
+    prefix = f"[{m.conversation_id}] {'>' if m.outgoing else '<'} "
     if m.summary is not None:
         text = (
             "Summary: "
-            + "; ".join(m.summary.key_points)
+            + "; ".join(shown(point) for point in m.summary.key_points)
             + " | Tasks: "
-            + "; ".join(m.summary.tasks)
+            + "; ".join(shown(task) for task in m.summary.tasks)
         )
-    return f"[{m.conversation_id}] {arrow} {text}  ({m.state.value})"
+    else:
+        text = shown_lines(m.text, " " * len(prefix))
+    return f"{prefix}{text}  ({m.state.value})"
 
 
 def _sync(ctx: Context, args: argparse.Namespace) -> int:

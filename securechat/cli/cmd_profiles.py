@@ -47,7 +47,9 @@ def register(sub: Any) -> None:
 
 def _init(ctx: Context, args: argparse.Namespace) -> int:
     name = ctx.profile_name or "default"
-    passphrase = read_new_secret(PASSPHRASE_ENV, ctx.passphrase_file, "passphrase")
+    passphrase = read_new_secret(
+        PASSPHRASE_ENV, ctx.passphrase_file, "passphrase", "--passphrase-file"
+    )
     with profiles.create_profile(
         name, args.role, args.name, passphrase, home=ctx.home, kdf=new_kdf_params()
     ) as profile:
@@ -76,7 +78,9 @@ def _list(ctx: Context, args: argparse.Namespace) -> int:
 
 def _passwd(ctx: Context, args: argparse.Namespace) -> int:
     with ctx.unlock() as profile:
-        new = read_new_secret(NEW_PASSPHRASE_ENV, args.new_passphrase_file, "passphrase")
+        new = read_new_secret(
+            NEW_PASSPHRASE_ENV, args.new_passphrase_file, "passphrase", "--new-passphrase-file"
+        )
         if not new:
             raise InvalidInput("The passphrase must not be empty.")
         profiles.change_passphrase(profile, new, kdf=new_kdf_params())

@@ -3,8 +3,15 @@
 Passphrases come from `$SECURECHAT_PASSPHRASE`, else `--passphrase-file` (its first line),
 else the key remembered on this device, else an interactive prompt (getpass). They are never
 accepted as command-line arguments, which other users could read from the process list.
+Without a terminal to prompt on, a command fails with `InvalidInput` naming the variable and
+the option that would have supplied the secret.
 
 Output: human-readable lines, or with `--json` exactly one JSON object per line on stdout.
+Text another person chose (names, messages, summaries, referrals, a counselor's profile and
+disclosure) goes through `shown` / `shown_lines` for human output: control and format
+characters (ESC, BEL, CR, C1, bidi overrides; not ZWJ) and line separators become visible
+escapes like `\\x1b`, so it can neither drive the terminal nor forge a line of ours. In JSON
+the same characters are `\\uXXXX` escapes (json escapes only those below U+0020 by itself).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import getpass
 import json
 import os
 import sys
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +44,52 @@ __all__ = [
     "Handler",
     "new_kdf_params",
     "read_new_secret",
+    "read_secret",
+    "shown",
+    "shown_lines",
 ]
 
 PASSPHRASE_ENV = "SECURECHAT_PASSPHRASE"  # noqa: S105 - a variable name
 NEW_PASSPHRASE_ENV = "SECURECHAT_NEW_PASSPHRASE"  # noqa: S105 - a variable name
+
+
+_ZWJ = "\u200d"  # joins emoji sequences; harmless, and names need it
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _unsafe(ch: str) -> bool:
+    return ch != _ZWJ and unicodedata.category(ch) in _UNSAFE_CATEGORIES
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _json_escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a UTF-16 surrogate pair, as JSON spells characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def shown(untrusted: str) -> str:
+    """Someone else's text for one line of human-readable output: every control or format
+    character (ESC, BEL, CR, newline, tab, C1 controls, bidi overrides; not ZWJ) and line or
+    paragraph separator becomes a visible escape such as `\\x1b`."""
+    if not any(_unsafe(ch) for ch in untrusted):
+        return untrusted
+    return "".join(_visible(ch) if _unsafe(ch) else ch for ch in untrusted)
+
+
+def shown_lines(untrusted: str, indent: str) -> str:
+    """Someone else's text that may have several lines: each line `shown`, the second and
+    later ones after `indent` (not empty), so none of them can pass for a line of our own."""
+    lines = untrusted.replace("\r\n", "\n").split("\n")
+    return ("\n" + indent).join(shown(line) for line in lines)
 
 
 @dataclass
@@ -64,7 +114,10 @@ class Context:
     def emit(self, record: dict[str, Any], text: str | None = None) -> None:
         """Print one result: a JSON line with `--json`, else `text` (or key: value lines)."""
         if self.json:
-            sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+            line = json.dumps(record, ensure_ascii=False, sort_keys=True)
+            if any(_unsafe(ch) for ch in line):
+                line = "".join(_json_escape(ch) if _unsafe(ch) else ch for ch in line)
+            sys.stdout.write(line + "\n")
         elif text is not None:
             sys.stdout.write(text + ("" if text.endswith("\n") else "\n"))
         else:
@@ -98,9 +151,21 @@ class Context:
         return None
 
     def prompt_passphrase(self, prompt: str = "Passphrase: ") -> str:
-        """The passphrase from env or file, else asked for interactively."""
+        """The passphrase from env or file, else asked for interactively.
+
+        Raises:
+            InvalidInput: it must be asked for, and there is no terminal.
+        """
         value = self.passphrase()
-        return value if value is not None else getpass.getpass(prompt)
+        return value if value is not None else self.ask_passphrase(prompt)
+
+    def ask_passphrase(self, prompt: str) -> str:
+        """The profile's passphrase, asked for interactively.
+
+        Raises:
+            InvalidInput: there is no terminal.
+        """
+        return _ask(prompt, "passphrase", PASSPHRASE_ENV, "--passphrase-file")
 
     def unlock(self) -> profiles.Profile:
         """Unlock the chosen profile: passphrase if given, else remembered key, else prompt.
@@ -114,7 +179,7 @@ class Context:
             try:
                 return profiles.unlock_remembered(name, home=self.home)
             except (KeyringUnavailable, NotRemembered):
-                passphrase = getpass.getpass(f"Passphrase for {name}: ")
+                passphrase = self.ask_passphrase(f"Passphrase for {name}: ")
         return profiles.unlock_profile(name, passphrase, home=self.home)
 
 
@@ -128,19 +193,47 @@ def _first_line(path: Path) -> str:
     return lines[0]
 
 
-def read_new_secret(env_name: str, file: Path | None, what: str) -> str:
-    """A new passphrase: from `env_name`, else the first line of `file`, else asked twice.
+def _ask(prompt: str, what: str, env_name: str, file_option: str) -> str:
+    try:
+        return getpass.getpass(prompt)
+    except EOFError as exc:  # no terminal, and nothing on standard input
+        sys.stderr.write("\n")  # end the prompt's line: the error report gets a line of its own
+        raise InvalidInput(
+            f"No {what} was given. Set {env_name}, use {file_option}, or run this in a terminal."
+        ) from exc
+
+
+def read_secret(env_name: str, file: Path | None, what: str, file_option: str) -> str:
+    """An existing passphrase (say, an export's): from `env_name`, else the first line of
+    `file` (given with `file_option`), else asked for once.
 
     Raises:
-        InvalidInput: empty, or the two typed entries differ.
+        InvalidInput: the file cannot be read or is empty, or it must be asked for and there
+            is no terminal.
     """
     env = os.environ.get(env_name)
     if env:
         return env
     if file is not None:
         return _first_line(file)
-    first = getpass.getpass(f"New {what}: ")
-    second = getpass.getpass(f"Repeat the new {what}: ")
+    return _ask(f"{what[:1].upper()}{what[1:]}: ", what, env_name, file_option)
+
+
+def read_new_secret(env_name: str, file: Path | None, what: str, file_option: str) -> str:
+    """A new passphrase: from `env_name`, else the first line of `file` (given with
+    `file_option`), else asked twice.
+
+    Raises:
+        InvalidInput: empty, or the two typed entries differ, or it must be asked for and
+            there is no terminal.
+    """
+    env = os.environ.get(env_name)
+    if env:
+        return env
+    if file is not None:
+        return _first_line(file)
+    first = _ask(f"New {what}: ", what, env_name, file_option)
+    second = _ask(f"Repeat the new {what}: ", what, env_name, file_option)
     if first != second:
         raise InvalidInput("The two entries differ. Nothing was changed.")
     if not first:

@@ -11,6 +11,7 @@ import json
 import logging
 import secrets
 import time
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,7 @@ __all__ = [
     "IntakeInfo",
     "OutItem",
     "SendRequest",
+    "clean_peer_name",
     "client_fallback_name",
     "referral_text",
 ]
@@ -50,6 +52,23 @@ _PROCESSED_KEEP_MS = 60 * 86_400_000  # longer than the relay's message lifetime
 
 
 LANGUAGE_SETTING = "ui.language"  # the profile's language ("id" when unset), a settings key
+
+
+_ZWJ = "\u200d"  # joins emoji sequences (👩‍💻): the one format character a name keeps
+_MAX_NAME_CHARS = 200
+
+
+def clean_peer_name(untrusted_name: str) -> str:
+    """A name a peer chose, fit to store and show: one line (each run of whitespace, newlines
+    and tabs included, becomes one space), without control or format characters (Unicode Cc
+    and Cf: ESC, BEL, CR, bidi overrides, zero-width spaces; ZWJ stays), at most 200
+    characters. Letters, marks and symbols of every script are kept."""
+    kept = "".join(
+        ch
+        for ch in untrusted_name
+        if ch == _ZWJ or ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
+    )
+    return " ".join(kept.split())[:_MAX_NAME_CHARS]
 
 
 def client_fallback_name(number: int, language: str) -> str:

@@ -25,6 +25,7 @@ from securechat.conversations.base import (
     _consent_request,
     _local_id,
     _now_s,
+    clean_peer_name,
 )
 from securechat.disclosure import DisclosureBook
 from securechat.errors import (
@@ -267,7 +268,10 @@ class FirstContact(EngineBase):
         now = now_ms()
         with self._tx() as conn:
             contact_id = self._contact(
-                conn, pub.identity.to_bytes(), pub.profile.display_name, "counselor"
+                conn,
+                pub.identity.to_bytes(),
+                clean_peer_name(pub.profile.display_name),
+                "counselor",
             )
             cur = conn.execute(
                 "INSERT INTO conversations(contact_id, state, relay_url, send_queue, recv_queue, "

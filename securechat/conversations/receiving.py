@@ -38,6 +38,7 @@ from securechat.conversations.base import (
     IntakeInfo,
     _Conv,
     _parse_consent_request,
+    clean_peer_name,
     client_fallback_name,
     log,
 )
@@ -223,13 +224,13 @@ class Receiving(EngineBase):
             events.append(api.MessageReceived(str(conv_id), message_id))
 
     def _contact_for_client(self, conn: Any, key: bytes, untrusted_name: str = "") -> int:
-        """The contact of a client key: known, or new under the name the client chose (one
-        line, at most 200 characters; shown as plain text), else "Klien N" / "Client N" in
-        the profile's language."""
+        """The contact of a client key: known, or new under the name the client chose
+        (`clean_peer_name`: one line, no control characters, at most 200 characters; shown as
+        plain text), else "Klien N" / "Client N" in the profile's language."""
         row = conn.execute("SELECT id FROM contacts WHERE identity_key = ?", (key,)).fetchone()
         if row is not None:
             return int(row[0])
-        name = " ".join(untrusted_name.split())[:200]
+        name = clean_peer_name(untrusted_name)
         if not name:
             count = int(conn.execute("SELECT count(*) FROM contacts").fetchone()[0])
             row = conn.execute(

@@ -17,7 +17,10 @@ decryption instead of silently weakening it. The plaintext JSON is
 Invariants:
 - Files are written atomically with mode 0600.
 - Markdown export raises `PlaintextExportRefused` unless `plaintext_confirmed=True`.
-- Every export is recorded in the audit log (ids and counts only).
+- Every export is recorded in the audit log (ids and counts only), and no export exists
+  without its entry: the file is written to a temporary file beside the target, the entry is
+  committed, and only then is the file renamed into place. If either fails, the temporary
+  file is removed and nothing is left at the target.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from crypto.passphrase import KdfParams, derive_key
 from securechat.errors import ExportUnreadable, InvalidInput, PlaintextExportRefused
 from securechat.notes.audit import append_entry
 from securechat.notes.notebook import NoteBook
-from securechat.paths import write_private_atomic
+from securechat.paths import staged_private_file
 from securechat.store import Store, now_ms
 
 __all__ = [
@@ -72,6 +75,8 @@ def export_encrypted(
         InvalidInput: the export passphrase is empty.
         NotFound: one of `note_ids` does not exist.
         OSError: the file cannot be written.
+        StorageError: the audit entry cannot be written (`ProfileInUse`, `ProfileReadOnly`);
+            then no file is left behind.
     """
     if not passphrase:
         raise InvalidInput("The export passphrase must not be empty.")
@@ -88,8 +93,7 @@ def export_encrypted(
     ciphertext = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
         plaintext, header, nonce, key
     )
-    write_private_atomic(path, header + ciphertext)
-    with store.transaction() as conn:
+    with staged_private_file(path, header + ciphertext), store.transaction() as conn:
         append_entry(conn, "export_encrypted", None, f"{len(notes)} notes")
     return len(notes)
 
@@ -157,11 +161,15 @@ def export_markdown(
         PlaintextExportRefused: `plaintext_confirmed` is not True.
         NotFound: one of `note_ids` does not exist.
         OSError: the file cannot be written.
+        StorageError: the audit entry cannot be written (`ProfileInUse`, `ProfileReadOnly`);
+            then no file is left behind.
     """
     if plaintext_confirmed is not True:
         raise PlaintextExportRefused()
     notes = _collect(store, note_ids)
-    write_private_atomic(path, render_markdown(notes).encode("utf-8"))
-    with store.transaction() as conn:
+    with (
+        staged_private_file(path, render_markdown(notes).encode("utf-8")),
+        store.transaction() as conn,
+    ):
         append_entry(conn, "export_markdown", None, f"{len(notes)} notes")
     return len(notes)

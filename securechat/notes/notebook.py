@@ -1,6 +1,6 @@
 """Counselor notes: per client and per session, with every edit kept and full-text search.
 
-A note belongs to a contact (the client) and a session label, follows a template, and has
+A note belongs to a contact (an existing client) and a session label, follows a template, and has
 numbered revisions; an edit adds a revision and never overwrites one. The FTS5 index
 (`notes_fts`, rowid = note id) holds the current revision only and lives inside the encrypted
 database, so searching leaves nothing readable on disk.
@@ -144,10 +144,11 @@ class NoteBook:
         template: str,
         sections: Mapping[str, str],
     ) -> Note:
-        """Create a note (revision 1).
+        """Create a note (revision 1) about the client `contact_id`.
 
         Raises:
             InvalidInput: unknown template, unknown section, or a bad session label.
+            NotFound: no client has the contact id `contact_id`.
         """
         tpl = get_template(template)
         clean = normalise_sections(tpl, sections)
@@ -156,6 +157,11 @@ class NoteBook:
             raise InvalidInput("The session label must be 1 to 200 characters.")
         now = now_ms()
         with self._store.transaction() as conn:
+            client = conn.execute(
+                "SELECT 1 FROM contacts WHERE id = ? AND role = 'client'", (int(contact_id),)
+            ).fetchone()
+            if client is None:
+                raise NotFound("There is no such client.")
             cur = conn.execute(
                 "INSERT INTO notes(contact_id, session_id, template, current_revision, "
                 "created_at, updated_at) VALUES (?, ?, ?, 1, ?, ?)",
@@ -306,13 +312,14 @@ class NoteBook:
         return [SearchHit(int(r[0]), int(r[1]), str(r[2]), str(r[3])) for r in rows]
 
     def all_with_revisions(self, note_ids: list[int] | None = None) -> list[dict[str, Any]]:
-        """Every note (or the given ones) with all revisions, as plain data for export.
+        """Every note (or the given ones, each once, in the order first given) with all
+        revisions, as plain data for export.
 
         Raises:
             NotFound: one of `note_ids` does not exist.
         """
         summaries = {s.id: s for s in self.list_notes()}
-        ids = sorted(summaries) if note_ids is None else [int(i) for i in note_ids]
+        ids = sorted(summaries) if note_ids is None else list(dict.fromkeys(map(int, note_ids)))
         out: list[dict[str, Any]] = []
         for nid in ids:
             summary = summaries.get(nid)

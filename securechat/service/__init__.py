@@ -15,8 +15,9 @@ written in one SQLCipher transaction; each call returns after that commit (durab
 
 Invariants:
 - Nothing here logs plaintext, keys, queue ids or relay URLs; `repr(service)` is redacted.
-- Every error a command raises is a `SecureChatError`; `sqlcipher3.DatabaseError` becomes
-  `CorruptProfile` (on unlock) or `StorageError` (afterwards); relay failures become
+- Every error a command raises is a `SecureChatError`; a `sqlcipher3.DatabaseError` becomes
+  what `securechat.store.db.storage_error` says it means (`ProfileInUse`, `ProfileReadOnly`,
+  `CorruptProfile` only for a damaged file, else `StorageError`); relay failures become
   `RelayUnavailable`.
 
 Modules: `base` (state, events, relay plumbing, group commit), `lifecycle`, `chat`, `records`.

@@ -28,7 +28,7 @@ from securechat.errors import (
 )
 from securechat.listing import QueueAddress
 from securechat.relay_link import Incoming, OutgoingItem, RelayLink, Subscription
-from securechat.store.db import DatabaseError
+from securechat.store.db import DatabaseError, storage_error
 
 __all__ = ["ServiceBase"]
 
@@ -41,14 +41,16 @@ S = TypeVar("S", bound="ServiceBase")
 def _guarded(
     fn: Callable[Concatenate[S, P], Coroutine[Any, Any, T]],
 ) -> Callable[Concatenate[S, P], Coroutine[Any, Any, T]]:
-    """Turn a database failure inside a command into `StorageError` (safe message)."""
+    """Turn a database failure inside a command into a `securechat.errors` exception with a
+    safe message that names its cause (`storage_error`: in use, read-only, damaged, or a
+    `StorageError`)."""
 
     async def wrapper(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return await fn(self, *args, **kwargs)
         except DatabaseError as exc:
             log.debug("a database operation failed")
-            raise StorageError() from exc
+            raise storage_error(exc) from exc
 
     wrapper.__name__ = fn.__name__
     wrapper.__qualname__ = fn.__qualname__

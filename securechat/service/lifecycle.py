@@ -9,10 +9,7 @@ from crypto.keys import IdentityKeyPair
 from securechat import api, profiles
 from securechat.conversations import Engine
 from securechat.disclosure import CounselorProfile, DisclosureBook
-from securechat.errors import (
-    CorruptProfile,
-    KeyringUnavailable,
-)
+from securechat.errors import KeyringUnavailable
 from securechat.retention import purge_expired
 from securechat.service.base import (
     _SETTINGS,
@@ -20,7 +17,7 @@ from securechat.service.base import (
     _guarded,
     _slug,
 )
-from securechat.store.db import DatabaseError
+from securechat.store.db import DatabaseError, storage_error
 
 __all__ = ["Lifecycle"]
 
@@ -83,7 +80,7 @@ class Lifecycle(ServiceBase):
                     profiles.unlock_profile, profile, passphrase, home=self._home
                 )
         except DatabaseError as exc:
-            raise CorruptProfile() from exc
+            raise storage_error(exc) from exc
         if remember:
             try:
                 profiles.remember_on_device(opened)
@@ -103,7 +100,7 @@ class Lifecycle(ServiceBase):
             engine.prune_processed()
         except DatabaseError as exc:
             profile.lock()
-            raise CorruptProfile() from exc
+            raise storage_error(exc) from exc
         except BaseException:
             profile.lock()
             raise

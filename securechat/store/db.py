@@ -18,6 +18,9 @@ Invariants:
 - A `Store` is used by one thread at a time (the later asyncio service serialises calls);
   `check_same_thread` is off so a worker thread may own it.
 - After `close()`, every method raises `ProfileLocked`.
+- A refusal by SQLite is reported by its cause (`storage_error`): busy or locked is
+  `ProfileInUse`, read-only `ProfileReadOnly`, only a damaged file (`SQLITE_CORRUPT`,
+  `SQLITE_NOTADB`) `CorruptProfile`, anything else `StorageError`.
 """
 
 from __future__ import annotations
@@ -31,14 +34,46 @@ from typing import Any
 
 import sqlcipher3
 
-from securechat.errors import CorruptProfile, ProfileLocked, StorageError, WrongPassphrase
+from securechat.errors import (
+    CorruptProfile,
+    ProfileInUse,
+    ProfileLocked,
+    ProfileReadOnly,
+    SecureChatError,
+    StorageError,
+    WrongPassphrase,
+)
 from securechat.paths import FILE_MODE, private_umask
 from securechat.secret import SecretKey
 from securechat.store.migrations import LATEST_VERSION, migrate, schema_version
 
-__all__ = ["DatabaseError", "Store", "now_ms"]
+__all__ = ["DatabaseError", "Store", "now_ms", "storage_error"]
 
 DatabaseError = sqlcipher3.DatabaseError
+
+_IN_USE = frozenset({sqlcipher3.SQLITE_BUSY, sqlcipher3.SQLITE_LOCKED})
+_DAMAGED = frozenset({sqlcipher3.SQLITE_CORRUPT, sqlcipher3.SQLITE_NOTADB})
+
+
+def _primary_code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF  # extended codes keep it in the low byte
+
+
+def storage_error(exc: BaseException) -> SecureChatError:
+    """The `securechat.errors` exception that tells a person what a SQLite failure means.
+
+    Busy or locked: `ProfileInUse`; read-only: `ProfileReadOnly`; a damaged file or one that
+    is not a database: `CorruptProfile`; anything else (disk full, I/O error): `StorageError`.
+    """
+    code = _primary_code(exc)
+    if code in _IN_USE:
+        return ProfileInUse()
+    if code == sqlcipher3.SQLITE_READONLY:
+        return ProfileReadOnly()
+    if code in _DAMAGED:
+        return CorruptProfile()
+    return StorageError()
 
 
 def now_ms() -> int:
@@ -69,6 +104,7 @@ class Store:
         Raises:
             WrongPassphrase: the key does not decrypt an existing database (or it is damaged;
                 the profile layer tells the two apart with its key check).
+            ProfileInUse: another connection holds the database's lock.
             CorruptProfile: the file cannot be read as a database at all.
             UnsupportedSchema: the database was written by a newer securechat.
         """
@@ -85,6 +121,8 @@ class Store:
             try:
                 conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             except sqlcipher3.DatabaseError as exc:
+                if _primary_code(exc) in _IN_USE:
+                    raise ProfileInUse() from exc
                 raise WrongPassphrase() from exc
             conn.execute("PRAGMA journal_mode = DELETE").fetchone()
             conn.execute("PRAGMA temp_store = MEMORY")
@@ -122,13 +160,16 @@ class Store:
 
         Raises:
             ProfileLocked: the store is closed.
-            StorageError: the database refused to begin or commit.
+            StorageError: the database refused to begin or commit; `ProfileInUse` when
+                another connection holds the lock, `ProfileReadOnly` when it cannot be
+                written.
+            CorruptProfile: the database file is damaged.
         """
         conn = self.conn
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlcipher3.Error as exc:
-            raise StorageError() from exc
+            raise storage_error(exc) from exc
         try:
             yield conn
         except BaseException:
@@ -139,7 +180,7 @@ class Store:
         except sqlcipher3.Error as exc:
             with contextlib.suppress(sqlcipher3.Error):
                 conn.execute("ROLLBACK")
-            raise StorageError() from exc
+            raise storage_error(exc) from exc
 
     def schema_version(self) -> int:
         """The database's schema version (`PRAGMA user_version`)."""

@@ -7,6 +7,7 @@ and every test runs with `MemoryKeyring` installed (tests that need "no keyring"
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 
 from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
 from securechat import profiles
+from securechat.store import Store
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -75,6 +77,17 @@ def counselor(home: Path) -> Iterator[profiles.Profile]:
     )
     yield profile
     profile.lock()
+
+
+def add_clients(store: Store, *contact_ids: int) -> None:
+    """Client contacts with these ids, as first contact stores them (a note needs its client)."""
+    with store.transaction() as conn:
+        for contact_id in contact_ids:
+            conn.execute(
+                "INSERT INTO contacts(id, identity_key, display_name, role, created_at) "
+                "VALUES (?, ?, ?, 'client', 0)",
+                (contact_id, os.urandom(32), f"Klien {contact_id}"),
+            )
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:

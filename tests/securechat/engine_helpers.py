@@ -79,16 +79,16 @@ def publish(relay: FakeRelay, counselor: Engine) -> Invite:
 
 
 def first_contact(
-    relay: FakeRelay, counselor: Engine, client: Engine, text: str = "halo"
+    relay: FakeRelay, counselor: Engine, client: Engine, text: str = "halo", name: str = ""
 ) -> tuple[int, int]:
-    """Open, consent, deliver the introduction, answer, deliver the answer."""
+    """Open, consent (as `name`), deliver the introduction, answer, deliver the answer."""
     invite = publish(relay, counselor)
     assert relay.publication is not None
     blob, prekeys = relay.publication
     invite_id, _, _ = client.save_invite(invite, blob, prekeys.pop(0) if prekeys else None)
     rid, sid = relay.new_queue(client)
     client_conv, _ = client.start_conversation(
-        invite_id, "en", text, rid, os.urandom(32), QueueAddress(sid, os.urandom(32))
+        invite_id, "en", text, rid, os.urandom(32), QueueAddress(sid, os.urandom(32)), name
     )
     relay.flush(client)
     relay.deliver(counselor)

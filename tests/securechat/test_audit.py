@@ -7,12 +7,13 @@ import pytest
 from securechat import profiles
 from securechat.notes import NoteBook, export_encrypted, list_entries, verify_chain
 from securechat.store import Store
-from tests.securechat.conftest import fast_kdf
+from tests.securechat.conftest import add_clients, fast_kdf
 
 
 @pytest.fixture
 def store(counselor: profiles.Profile, tmp_path_factory: pytest.TempPathFactory) -> Store:
     """A store with a few audited actions: create, open, edit, open, export."""
+    add_clients(counselor.store, 1)
     book = NoteBook(counselor.store)
     note = book.add(1, "1", "free", {"note": "catatan pertama"})
     book.open(note.id)
@@ -37,6 +38,7 @@ def test_records_opens_edits_exports(store: Store) -> None:
 
 def test_search_is_audited_without_query(counselor: profiles.Profile) -> None:
     """A search is recorded with its result count, never the words searched for."""
+    add_clients(counselor.store, 1)
     book = NoteBook(counselor.store)
     book.add(1, "1", "free", {"note": "mimpi buruk"})
     book.search("mimpi")

@@ -11,8 +11,12 @@ from typing import Any
 
 import pytest
 
+from crypto.envelope import Control, ControlAction, SessionSummary
 from crypto.passphrase import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
-from securechat import profiles
+from securechat import api, profiles
+from securechat.conversations import SendRequest
+from tests.securechat.conftest import PASSPHRASE, add_clients
+from tests.securechat.engine_helpers import FakeRelay, first_contact, make_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "sandi yang panjang sekali"
@@ -23,10 +27,12 @@ def run(
     *args: str,
     passphrase: str | None = PASS,
     module: str = "tests.cheap_kdf_cli",
+    stdin_text: str | None = None,
     **extra_env: str,
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI with a private home, the fail keyring and (unless `module` is the shipped
-    ``securechat.cli``) the cheapest Argon2id cost (`tests.cheap_kdf_cli`)."""
+    ``securechat.cli``) the cheapest Argon2id cost (`tests.cheap_kdf_cli`), in a session of
+    its own: it has no terminal, so a prompt reads `stdin_text` (or finds nothing)."""
     env = {
         "PATH": os.environ.get("PATH", ""),
         "SECURECHAT_HOME": str(home),
@@ -43,7 +49,9 @@ def run(
         cwd=ROOT,
         env=env,
         timeout=120,
-        stdin=subprocess.DEVNULL,
+        input=stdin_text,
+        stdin=subprocess.DEVNULL if stdin_text is None else None,
+        start_new_session=True,
     )
 
 
@@ -59,11 +67,13 @@ def lines(result: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
-    """A home with one counselor profile made through the CLI."""
+    """A home with one counselor profile made through the CLI, which knows clients 1 and 5."""
     home = tmp_path / "home"
     result = run(home, "--profile", "sari", "init", "--role", "counselor", "--name", "Sari")
     assert result.returncode == 0, result.stderr
     assert "Created the counselor profile" in result.stdout
+    with profiles.unlock_profile("sari", PASS, home=home) as profile:
+        add_clients(profile.store, 1, 5)
     return home
 
 
@@ -272,3 +282,164 @@ def test_passphrase_file(home: Path, tmp_path: Path) -> None:
     bad.write_text("salah\n", encoding="utf-8")
     refused = run(home, "--passphrase-file", str(bad), "notes", "list", passphrase=None)
     assert refused.returncode == 3
+
+
+def test_profile_in_use_is_not_reported_as_damaged(home: Path) -> None:
+    """While another SecureChat process holds the profile's database lock, a command says the
+    profile is in use (exit 1), never that its files are damaged."""
+    with profiles.unlock_profile("sari", PASS, home=home) as other:
+        other.store.conn.execute("BEGIN EXCLUSIVE")
+        try:
+            result = run(home, "--json", "notes", "list")
+        finally:
+            other.store.conn.execute("ROLLBACK")
+    assert result.returncode == 1
+    error = json.loads(result.stderr.strip().splitlines()[-1])
+    assert error["error"] == "ProfileInUse"
+    assert "in use by another SecureChat window or command" in error["message"]
+    assert "damaged" not in result.stderr
+    assert "backup" not in result.stderr
+
+
+def test_failed_export_leaves_no_file(home: Path, tmp_path: Path) -> None:
+    """A plain-text export whose audit entry cannot be written (the profile's write lock is
+    held elsewhere) exits 1 with a clear message and leaves nothing in the target folder."""
+    added = run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "rahasia")
+    assert added.returncode == 0, added.stderr
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "notes.md"
+    with profiles.unlock_profile("sari", PASS, home=home) as other:
+        other.store.conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = run(
+                home, "notes", "export", "--format", "markdown", "--plaintext", "--out", str(out)
+            )
+        finally:
+            other.store.conn.execute("ROLLBACK")
+    assert result.returncode == 1
+    assert "in use by another SecureChat window or command" in result.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_note_for_unknown_client_is_refused(home: Path) -> None:
+    """`notes add --client` with an id no client has (77, -5) exits 1 and saves nothing."""
+    for client in ("77", "-5"):
+        result = run(home, "notes", "add", "--client", client, "--session", "1", "--text", "x")
+        assert result.returncode == 1
+        assert "There is no such client." in result.stderr
+    assert run(home, "notes", "list").stdout.strip() == "No notes."
+
+
+def test_search_limit_must_be_positive_and_export_notes_once(home: Path, tmp_path: Path) -> None:
+    """`notes search --limit 0` or `-1` is a usage error (exit 2); `notes export --note 1
+    --note 1` exports that note once."""
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
+    for limit in ("0", "-1", "x"):
+        refused = run(home, "notes", "search", "cemas", "--limit", limit)
+        assert refused.returncode == 2
+        assert "at least 1" in refused.stderr
+    assert lines(run(home, "--json", "notes", "search", "cemas", "--limit", "1"))[0]["note_id"] == 1
+
+    out = tmp_path / "twice.md"
+    export = run(
+        home,
+        *("--json", "notes", "export", "--format", "markdown", "--plaintext"),
+        *("--out", str(out), "--note", "1", "--note", "1"),
+    )
+    assert export.returncode == 0, export.stderr
+    assert lines(export)[0]["notes"] == 1
+    assert out.read_text(encoding="utf-8").count("## Note 1 ") == 1
+
+
+def test_read_export_asks_for_its_passphrase_once(home: Path, tmp_path: Path) -> None:
+    """`notes read-export` prompts "Export passphrase:" once (it is not a new passphrase);
+    with no terminal and nothing to read it fails with a hint naming the export passphrase's
+    variable and option, as InvalidInput."""
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
+    out = tmp_path / "notes.scx"
+    export = run(home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+    assert export.returncode == 0, export.stderr
+
+    typed = run(
+        home, "--json", "notes", "read-export", str(out), passphrase=None, stdin_text="ekspor\n"
+    )
+    assert typed.returncode == 0, typed.stderr
+    assert typed.stderr.count("Export passphrase:") == 1
+    assert "New" not in typed.stderr
+    assert "Repeat" not in typed.stderr
+    assert lines(typed)[0]["sections"] == {"note": "cemas"}
+
+    missing = run(home, "--json", "notes", "read-export", str(out), passphrase=None)
+    assert missing.returncode == 1
+    error = json.loads(missing.stderr.strip().splitlines()[-1])
+    assert error["error"] == "InvalidInput"
+    assert "SECURECHAT_EXPORT_PASSPHRASE" in error["message"]
+    assert "--export-passphrase-file" in error["message"]
+    assert "SECURECHAT_PASSPHRASE" not in error["message"]
+
+
+RAW_CONTROLS = ("\x1b", "\x07", "\r", "\x9b", "\u202e", "\x85")
+
+
+def test_peer_text_cannot_drive_the_terminal_or_forge_lines(tmp_path: Path) -> None:
+    """A peer's name, message, summary and referral full of ESC/BEL/CR/C1/bidi characters and
+    newlines reach the terminal only as visible escapes: `conversations` prints one line per
+    conversation, `history` one record per message with further lines indented, and --json
+    keeps the exact text while escaping every such character."""
+    home = tmp_path / "home"
+    sari, counselor = make_profile(home, "sari", "counselor")
+    ayu, client = make_profile(home, "ayu", "client")
+    relay = FakeRelay()
+    evil = "halo\x1b]0;owned\x07\n[1] > forged line\r\x9b31m\u202eevil\x85"
+    cc, sc = first_contact(relay, counselor, client, evil)
+    # A name stored before names were cleaned on arrival still reaches the screen safely.
+    evil_name = "Evil\x1b[31mRED\n2\tFake"
+    sari.store.conn.execute("UPDATE contacts SET display_name = ?", (evil_name,))
+    summary = SendRequest(
+        sc,
+        SessionSummary((evil,), ("tugas\x1b[2J",)),
+        api.MessageKind.SUMMARY,
+        {"key_points": [evil], "tasks": ["tugas\x1b[2J"]},
+    )
+    referral = SendRequest(
+        sc, Control(ControlAction.REFERRAL, evil), api.MessageKind.REFERRAL, {"text": evil}
+    )
+    counselor.send_many([summary, referral])
+    relay.flush(counselor)
+    relay.deliver(client)
+    sari.lock()
+    ayu.lock()
+
+    listed = run(home, "--profile", "sari", "conversations", passphrase=PASSPHRASE)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        f"{sc}\tEvil\\x1b[31mRED\\x0a2\\x09Fake\tactive\tunread 1"
+    ]
+
+    history = run(home, "--profile", "sari", "history", str(sc), passphrase=PASSPHRASE)
+    assert history.returncode == 0, history.stderr
+    prefix = f"[{sc}] < "
+    assert history.stdout.splitlines()[:2] == [
+        prefix + "halo\\x1b]0;owned\\x07",
+        " " * len(prefix) + "[1] > forged line\\x0d\\x9b31m\\u202eevil\\x85  (delivered)",
+    ]
+    theirs = run(home, "--profile", "ayu", "history", str(cc), passphrase=PASSPHRASE)
+    assert theirs.returncode == 0, theirs.stderr
+    received = [line for line in theirs.stdout.splitlines() if line.startswith(f"[{cc}] < ")]
+    assert any("Summary: halo\\x1b]0;owned\\x07\\x0a[1] > forged" in line for line in received)
+    assert any("Tasks: tugas\\x1b[2J" in line for line in received)
+    assert any(
+        line.endswith("[1] > forged line\\x0d\\x9b31m\\u202eevil\\x85  (delivered)")
+        for line in theirs.stdout.splitlines()
+    )  # the referral's second line, indented
+    for result in (listed, history, theirs):
+        assert not any(ch in result.stdout for ch in RAW_CONTROLS)
+    for result in (history, theirs):  # each line starts a record of ours or is indented in one
+        assert all(line.startswith(("[", " ")) for line in result.stdout.splitlines())
+
+    as_json = run(home, "--json", "--profile", "ayu", "history", str(cc), passphrase=PASSPHRASE)
+    assert as_json.returncode == 0, as_json.stderr
+    assert not any(ch in as_json.stdout for ch in RAW_CONTROLS)
+    records = lines(as_json)
+    assert {r["kind"]: r["text"] for r in records if not r["outgoing"]}["referral"] == evil

@@ -80,6 +80,19 @@ def test_a_client_without_a_name_is_numbered_in_the_counselors_language(
     assert view.peer_name == expected
 
 
+def test_a_clients_chosen_name_is_stored_without_control_characters(
+    pair: tuple[Engine, Engine, FakeRelay],
+) -> None:
+    """The name a client chooses is stored as one line of plain text: ESC, BEL, CR, C1 and
+    format characters (bidi override, zero-width space) are dropped, newlines and tabs become
+    spaces; letters of every script and an emoji's zero-width joiner stay."""
+    counselor, client, relay = pair
+    chosen = "Evil\x1b[31mRED\n2\tFake\x07\r\u202eX\u200b\x9b Сергей 李 👩\u200d💻"
+    first_contact(relay, counselor, client, name=chosen)
+    (view,) = counselor.conversations()
+    assert view.peer_name == "Evil[31mRED 2 Fake X Сергей 李 👩\u200d💻"
+
+
 def test_first_contact_then_messages_both_ways(pair: tuple[Engine, Engine, FakeRelay]) -> None:
     """Consent, introduction and answer set up a conversation; texts flow in order both ways."""
     counselor, client, relay = pair

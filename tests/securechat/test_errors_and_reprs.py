@@ -9,7 +9,7 @@ from securechat import errors, profiles
 from securechat.disclosure import DisclosureBook
 from securechat.notes import NoteBook
 from securechat.secret import SecretKey
-from tests.securechat.conftest import fast_kdf
+from tests.securechat.conftest import add_clients, fast_kdf
 
 
 def test_every_error_derives_from_base_with_a_message() -> None:
@@ -30,6 +30,7 @@ def test_every_error_derives_from_base_with_a_message() -> None:
 def test_value_reprs_hide_text(counselor: profiles.Profile) -> None:
     """Notes, revisions, search hits, disclosures and keys print <redacted>, not their text."""
     secret = "rahasia-sekali-42"
+    add_clients(counselor.store, 1)
     book = NoteBook(counselor.store)
     note = book.add(1, "1", "free", {"note": secret})
     disclosures = DisclosureBook(counselor.store)

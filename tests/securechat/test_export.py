@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from securechat import profiles
-from securechat.errors import ExportUnreadable, NotFound, PlaintextExportRefused
+from securechat.errors import ExportUnreadable, NotFound, PlaintextExportRefused, ProfileInUse
 from securechat.notes import (
     NoteBook,
     export_encrypted,
@@ -16,12 +16,13 @@ from securechat.notes import (
     list_entries,
     read_encrypted_export,
 )
-from tests.securechat.conftest import fast_kdf
+from tests.securechat.conftest import PASSPHRASE, add_clients, fast_kdf
 
 
 @pytest.fixture
 def book(counselor: profiles.Profile) -> NoteBook:
     """A notebook with two notes, one edited."""
+    add_clients(counselor.store, 3, 4)
     book = NoteBook(counselor.store)
     note = book.add(3, "sesi-2", "soap", {"subjective": "Sulit tidur sejak pindah kerja"})
     book.edit(note.id, {"subjective": "Tidur membaik", "plan": "Jurnal syukur"})
@@ -49,6 +50,8 @@ def test_export_selected_notes(tmp_path: Path, counselor: profiles.Profile, book
     out = tmp_path / "one.scx"
     assert export_encrypted(counselor.store, out, "pw", note_ids=[2], kdf=fast_kdf()) == 1
     assert [n["id"] for n in read_encrypted_export(out, "pw")["notes"]] == [2]
+    assert export_encrypted(counselor.store, out, "pw", note_ids=[2, 1, 2], kdf=fast_kdf()) == 2
+    assert [n["id"] for n in read_encrypted_export(out, "pw")["notes"]] == [2, 1]  # each once
     with pytest.raises(NotFound):
         export_encrypted(counselor.store, out, "pw", note_ids=[42], kdf=fast_kdf())
 
@@ -108,3 +111,33 @@ def test_exports_are_audited(tmp_path: Path, counselor: profiles.Profile, book: 
     export_markdown(counselor.store, tmp_path / "b", plaintext_confirmed=True)
     actions = [e.action for e in list_entries(counselor.store)]
     assert actions[-2:] == ["export_encrypted", "export_markdown"]
+
+
+@pytest.mark.parametrize("fmt", ["encrypted", "markdown"])
+def test_no_export_without_its_audit_entry(
+    tmp_path: Path, home: Path, counselor: profiles.Profile, book: NoteBook, fmt: str
+) -> None:
+    """When the audit entry cannot be committed (another connection holds the write lock until
+    the busy timeout), the export fails and leaves no file at all, temporary or final."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "notes.out"
+    entries = len(list_entries(counselor.store))
+
+    def export() -> int:
+        if fmt == "encrypted":
+            return export_encrypted(counselor.store, out, "pw", kdf=fast_kdf())
+        return export_markdown(counselor.store, out, plaintext_confirmed=True)
+
+    with profiles.unlock_profile("sari", PASSPHRASE, home=home) as other:
+        other.store.conn.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(ProfileInUse):
+                export()
+        finally:
+            other.store.conn.execute("ROLLBACK")
+    assert list(folder.iterdir()) == []
+    assert len(list_entries(counselor.store)) == entries
+    assert export() == 2  # once the lock is gone, the same export works and is recorded
+    assert [p.name for p in folder.iterdir()] == ["notes.out"]
+    assert len(list_entries(counselor.store)) == entries + 1

@@ -8,12 +8,14 @@ from hypothesis import strategies as st
 
 from securechat import profiles
 from securechat.errors import InvalidInput, NotFound
-from securechat.notes import TEMPLATES, NoteBook, build_match_query
+from securechat.notes import TEMPLATES, NoteBook, build_match_query, list_entries
+from tests.securechat.conftest import add_clients
 
 
 @pytest.fixture
 def book(counselor: profiles.Profile) -> NoteBook:
-    """A notebook on the counselor's store."""
+    """A notebook on the counselor's store, which knows the clients 1, 2, 3 and 7."""
+    add_clients(counselor.store, 1, 2, 3, 7)
     return NoteBook(counselor.store)
 
 
@@ -44,6 +46,21 @@ def test_rejects_unknown_template_and_section(book: NoteBook) -> None:
         book.add(1, "1", "soap", {"data": "x"})
     with pytest.raises(InvalidInput):
         book.add(1, "  ", "free", {"note": "x"})
+
+
+def test_note_needs_an_existing_client(counselor: profiles.Profile, book: NoteBook) -> None:
+    """A note for a contact id no client has (unknown, negative, or the id of a counselor
+    contact) is refused with NotFound, and nothing is stored or audited."""
+    with counselor.store.transaction() as conn:
+        conn.execute(
+            "INSERT INTO contacts(id, identity_key, display_name, role, created_at) "
+            "VALUES (9, x'09', 'Konselor lain', 'counselor', 0)"
+        )
+    for contact_id in (77, -5, 0, 9):
+        with pytest.raises(NotFound, match="no such client"):
+            book.add(contact_id, "1", "free", {"note": "x"})
+    assert book.list_notes() == []
+    assert list_entries(counselor.store) == []
 
 
 def test_every_edit_is_a_revision(book: NoteBook) -> None:
@@ -172,6 +189,7 @@ def test_search_never_raises_on_any_text(tmp_path_factory: pytest.TempPathFactor
     from securechat.store import Store
 
     store = Store.open(tmp_path_factory.mktemp("fts") / "db", SecretKey(os.urandom(32)))
+    add_clients(store, 1)
     book = NoteBook(store)
     book.add(1, "1", "free", {"note": "Saya merasa cemas dan sulit tidur"})
 

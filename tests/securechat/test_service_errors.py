@@ -14,7 +14,9 @@ from securechat.errors import (
     CorruptProfile,
     InvalidInput,
     NotFound,
+    ProfileInUse,
     ProfileLocked,
+    ProfileReadOnly,
     WrongPassphrase,
 )
 from securechat.service import Service
@@ -57,6 +59,31 @@ async def test_corrupt_database_is_reported(tmp_path: Path) -> None:
         assert snapshot(tmp_path) == before
     with pytest.raises(ProfileLocked):
         await service.conversations()
+
+
+async def test_database_in_use_or_read_only_is_not_called_damaged(tmp_path: Path) -> None:
+    """While another window holds the database's lock a command raises ProfileInUse, and a
+    database that refuses writes gives ProfileReadOnly: neither says the files are damaged."""
+    service = await make(tmp_path)
+    try:
+        other = profiles.unlock_profile("Ayu", PASSPHRASE, home=tmp_path)
+        other.store.conn.execute("BEGIN EXCLUSIVE")
+        try:
+            with pytest.raises(ProfileInUse) as in_use:
+                await service.conversations()
+        finally:
+            other.store.conn.execute("ROLLBACK")
+            other.lock()
+        assert "in use by another SecureChat window" in str(in_use.value)
+        assert (await service.conversations()) == []  # usable again once the lock is gone
+
+        service._profile_or_raise().store.conn.execute("PRAGMA query_only = ON")
+        current = await service.settings()
+        with pytest.raises(ProfileReadOnly) as read_only:
+            await service.update_settings(dataclasses.replace(current, region="SG"))
+        assert "read-only" in str(read_only.value)
+    finally:
+        await service.close()
 
 
 async def test_send_without_consent_or_conversation(tmp_path: Path) -> None:

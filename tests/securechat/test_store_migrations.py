@@ -9,10 +9,18 @@ from typing import Any
 import pytest
 import sqlcipher3
 
-from securechat.errors import UnsupportedSchema, WrongPassphrase
+from securechat.errors import (
+    CorruptProfile,
+    ProfileInUse,
+    ProfileReadOnly,
+    StorageError,
+    UnsupportedSchema,
+    WrongPassphrase,
+)
 from securechat.secret import SecretKey
 from securechat.store import LATEST_VERSION, MIGRATIONS, Migration, Store
 from securechat.store import migrations as migrations_module
+from securechat.store.db import storage_error
 
 
 @pytest.fixture
@@ -263,3 +271,39 @@ def test_transaction_rolls_back_on_error(tmp_path: Path, key: SecretKey) -> None
         failing_write()
     assert store.get_setting("a") is None
     store.close()
+
+
+def test_storage_error_names_the_cause(tmp_path: Path, key: SecretKey) -> None:
+    """A lock held elsewhere is ProfileInUse, a read-only database ProfileReadOnly, a file that
+    is not a database CorruptProfile; any other refusal a plain StorageError."""
+    path = tmp_path / "db"
+    store = Store.open(path, key)
+    other = sqlcipher3.connect(str(path), isolation_level=None, timeout=0)
+    try:
+        other.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        store.conn.execute("BEGIN EXCLUSIVE")
+        with pytest.raises(sqlcipher3.OperationalError) as busy:
+            other.execute("SELECT count(*) FROM settings").fetchone()
+        store.conn.execute("ROLLBACK")
+        assert type(storage_error(busy.value)) is ProfileInUse
+
+        with pytest.raises(sqlcipher3.OperationalError) as unknown:
+            other.execute("SELECT * FROM no_such_table")
+        assert type(storage_error(unknown.value)) is StorageError
+    finally:
+        other.close()
+
+    store.conn.execute("PRAGMA query_only = ON")  # SQLite refuses every write, as for a 0400 file
+    with pytest.raises(ProfileReadOnly):
+        store.set_setting("x", "y")
+    store.close()
+
+    garbage = tmp_path / "garbage"
+    garbage.write_bytes(os.urandom(8192))
+    damaged = sqlcipher3.connect(str(garbage), timeout=0)
+    try:
+        with pytest.raises(sqlcipher3.DatabaseError) as notadb:
+            damaged.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    finally:
+        damaged.close()
+    assert type(storage_error(notadb.value)) is CorruptProfile

@@ -1073,6 +1073,14 @@
         <translation>Ekspor teks biasa membuat catatan tersimpan tanpa enkripsi di disk, jadi perlu pilihan tegas dari Anda.</translation>
     </message>
     <message>
+        <source>This profile is in use by another SecureChat window or command. Please close it and try again.</source>
+        <translation>Profil ini sedang dipakai oleh jendela atau perintah SecureChat lain. Silakan tutup lalu coba lagi.</translation>
+    </message>
+    <message>
+        <source>SecureChat cannot save to this profile&apos;s folder because it is read-only. Please check the folder&apos;s permissions.</source>
+        <translation>SecureChat tidak dapat menyimpan ke folder profil ini karena folder tersebut hanya dapat dibaca. Silakan periksa izin akses folder tersebut.</translation>
+    </message>
+    <message>
         <source>This conversation cannot be used for that right now.</source>
         <translation>Percakapan ini belum dapat dipakai untuk itu sekarang.</translation>
     </message>
