@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from securechat import api
-from securechat.cli.common import Context, shown, shown_lines
+from securechat.cli.common import Context, positive_int, shown, shown_lines
 from securechat.disclosure import CounselorProfile, DisclosureBook
 from securechat.errors import InvalidInput, KeyringUnavailable, NotRemembered
 from securechat.service import Service
@@ -76,7 +76,7 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("history", help="print a conversation")
     p.add_argument("conversation")
-    p.add_argument("--limit", type=int, default=1000)
+    p.add_argument("--limit", type=positive_int, default=1000)
     p.set_defaults(handler=_history)
 
     p = sub.add_parser("safety-number", help="print the safety number to compare")

@@ -11,7 +11,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from securechat.cli.common import Context, new_kdf_params, read_new_secret, read_secret
+from securechat.cli.common import (
+    Context,
+    new_kdf_params,
+    positive_int,
+    read_new_secret,
+    read_secret,
+)
 from securechat.errors import InvalidInput, NotFound, PlaintextExportRefused
 from securechat.notes import (
     TEMPLATES,
@@ -57,7 +63,7 @@ def register(sub: Any) -> None:
 
     p = nsub.add_parser("search", help="full-text search over current notes")
     p.add_argument("query")
-    p.add_argument("--limit", type=_positive_int, default=50, help="at most this many (1-500)")
+    p.add_argument("--limit", type=positive_int, default=50, help="at most this many (1-500)")
     p.set_defaults(handler=_search)
 
     p = nsub.add_parser("export", help="export notes, encrypted unless --format markdown")
@@ -79,17 +85,6 @@ def register(sub: Any) -> None:
 
     p = nsub.add_parser("verify", help="check the audit log's hash chain")
     p.set_defaults(handler=_verify)
-
-
-def _positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return value
 
 
 def _section_args(p: argparse.ArgumentParser) -> None:

@@ -76,6 +76,17 @@ def _json_escape(ch: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def shown(untrusted: str) -> str:
     """Someone else's text for one line of human-readable output: every control or format
     character (ESC, BEL, CR, newline, tab, C1 controls, bidi overrides; not ZWJ) and line or

@@ -339,6 +339,9 @@ def test_search_limit_must_be_positive_and_export_notes_once(home: Path, tmp_pat
         refused = run(home, "notes", "search", "cemas", "--limit", limit)
         assert refused.returncode == 2
         assert "at least 1" in refused.stderr
+        history = run(home, "history", "1", "--limit", limit)  # the same rule everywhere
+        assert history.returncode == 2
+        assert "at least 1" in history.stderr
     assert lines(run(home, "--json", "notes", "search", "cemas", "--limit", "1"))[0]["note_id"] == 1
 
     out = tmp_path / "twice.md"
