@@ -17,6 +17,7 @@ __all__ = [
     "RETENTION_SETTING",
     "get_retention_days",
     "purge_expired",
+    "retention_value",
     "set_retention_days",
 ]
 
@@ -43,12 +44,20 @@ def set_retention_days(store: Store, days: int | None) -> None:
     Raises:
         InvalidInput: `days` is not between 1 and 36,500.
     """
+    store.set_setting(RETENTION_SETTING, retention_value(days))
+
+
+def retention_value(days: int | None) -> str | None:
+    """How `days` is stored under `RETENTION_SETTING` (None: the setting is removed).
+
+    Raises:
+        InvalidInput: `days` is not between 1 and 36,500.
+    """
     if days is None:
-        store.set_setting(RETENTION_SETTING, None)
-        return
+        return None
     if isinstance(days, bool) or not 1 <= int(days) <= MAX_DAYS:
         raise InvalidInput("History can be kept for 1 to 36,500 days, or forever.")
-    store.set_setting(RETENTION_SETTING, str(int(days)))
+    return str(int(days))
 
 
 def purge_expired(store: Store, *, now: int | None = None) -> int:
@@ -66,4 +75,12 @@ def purge_expired(store: Store, *, now: int | None = None) -> int:
             "AND message_id NOT IN (SELECT message_id FROM outbox WHERE message_id IS NOT NULL)",
             (cutoff,),
         )
-        return int(cur.rowcount)
+        deleted = int(cur.rowcount)
+        if deleted:  # a purged message is no longer waiting to be read
+            conn.execute(
+                "UPDATE conversations SET unread = (SELECT count(*) FROM messages m "
+                "WHERE m.conversation_id = conversations.id AND m.direction = 'in') "
+                "WHERE unread > (SELECT count(*) FROM messages m "
+                "WHERE m.conversation_id = conversations.id AND m.direction = 'in')"
+            )
+        return deleted

@@ -255,9 +255,12 @@ class Engine(FirstContact, Receiving):
             )
 
     def confirm_key_change(self, conversation_id: int) -> None:
-        """Accept a changed identity key: sending is allowed again (unverified)."""
+        """Accept a changed identity key: sending is allowed again (unverified). Without a
+        pending key change it does nothing: a stray click must not undo a verification."""
         with self._tx() as conn:
             conv = self._get_conv(conn, conversation_id)
+            if not conv.identity_changed:
+                return
             conn.execute(
                 "UPDATE contacts SET identity_changed = 0, verified_at = NULL WHERE id = ?",
                 (conv.contact_id,),

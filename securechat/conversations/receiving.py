@@ -268,10 +268,14 @@ class Receiving(EngineBase):
         if isinstance(payload, Text):
             stored = {"text": payload.body}
         elif isinstance(payload, SessionSummary):
+            if conv.our_role == "counselor":  # summaries come from the counselor only
+                return
             kind = api.MessageKind.SUMMARY
             stored = {"key_points": list(payload.key_points), "tasks": list(payload.tasks)}
         elif isinstance(payload, Control):
             if payload.action is ControlAction.REFERRAL:
+                if conv.our_role == "counselor":  # crisis numbers come from the counselor only
+                    return
                 kind = api.MessageKind.REFERRAL
                 stored = {"text": payload.text}
             elif payload.action is ControlAction.WITHDRAW_CONSENT:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -154,6 +155,12 @@ class Chat(ServiceBase):
         await self._republish()
         return _profile_view(updated)
 
+    def _only_counselors_send(self) -> None:
+        """A client's summary or crisis numbers would reach the counselor looking like the
+        counselor's own (and the receiver drops them): refuse them here, clearly."""
+        if self._profile_or_raise().role != "counselor":
+            raise InvalidInput("Only a counselor sends session summaries and crisis numbers.")
+
     def _counselor_or_raise(self) -> profiles.Profile:
         profile = self._profile_or_raise()
         if profile.role != "counselor":
@@ -281,7 +288,10 @@ class Chat(ServiceBase):
 
     @_guarded
     async def send_summary(self, conversation_id: str, summary: api.SessionSummary) -> str:
-        """Send a session summary with key points and tasks."""
+        """Send a session summary with key points and tasks (a counselor, to a client)."""
+        self._only_counselors_send()
+        if not any(line.strip() for line in (*summary.key_points, *summary.tasks)):
+            raise InvalidInput("The summary has no key point and no task.")
         payload: Payload = SessionSummary(tuple(summary.key_points), tuple(summary.tasks))
         return await self._send(
             SendRequest(
@@ -294,7 +304,9 @@ class Chat(ServiceBase):
 
     @_guarded
     async def send_referral(self, conversation_id: str, language: str) -> str:
-        """Send a crisis referral with the emergency numbers of the profile's region."""
+        """Send a crisis referral with the emergency numbers of the profile's region (a
+        counselor, to a client)."""
+        self._only_counselors_send()
         if language not in LANGUAGES:
             raise InvalidInput("The language must be 'en' or 'id'.")
         engine = self._engine_or_raise()
@@ -376,8 +388,8 @@ def _check_text(text: str) -> None:
     Raises:
         InvalidInput: empty, not encodable as UTF-8 (a lone surrogate), or too long.
     """
-    if not text:
-        raise InvalidInput("The message is empty.")
+    if not any(not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf") for ch in text):
+        raise InvalidInput("The message is empty.")  # also spaces or control characters only
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError:

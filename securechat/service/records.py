@@ -16,7 +16,12 @@ from securechat.errors import (
 )
 from securechat.invite import check_relay_url
 from securechat.notes import NoteBook
-from securechat.retention import get_retention_days, purge_expired, set_retention_days
+from securechat.retention import (
+    RETENTION_SETTING,
+    get_retention_days,
+    purge_expired,
+    retention_value,
+)
 from securechat.service.base import (
     _SETTINGS,
     ServiceBase,
@@ -130,16 +135,23 @@ class Records(ServiceBase):
             raise InvalidInput("Auto-lock must be between 0 and 1440 minutes.")
         if not re.fullmatch(r"[A-Z]{2}", settings.region):
             raise InvalidInput("The region must be a two-letter country code.")
-        set_retention_days(store, settings.retention_days or None)
-        store.set_setting(_SETTINGS["relay_url"], settings.relay_url or None)
-        store.set_setting(_SETTINGS["language"], settings.language)
-        store.set_setting(_SETTINGS["auto_lock_minutes"], str(settings.auto_lock_minutes))
-        store.set_setting(_SETTINGS["region"], settings.region)
-        self._engine_or_raise().region = settings.region
+        retention = retention_value(settings.retention_days or None)
+        # The keyring first: if it refuses, nothing has changed (a retention period saved
+        # behind an error would delete history at the next unlock).
         if settings.remember_on_device:
             profiles.remember_on_device(profile)
         else:
             with contextlib.suppress(KeyringUnavailable):
                 profiles.forget_on_device(profile.name, home=self._home)
+        store.set_settings(
+            {
+                RETENTION_SETTING: retention,
+                _SETTINGS["relay_url"]: settings.relay_url or None,
+                _SETTINGS["language"]: settings.language,
+                _SETTINGS["auto_lock_minutes"]: str(settings.auto_lock_minutes),
+                _SETTINGS["region"]: settings.region,
+            }
+        )
+        self._engine_or_raise().region = settings.region
         purge_expired(store)
         return await self.settings()

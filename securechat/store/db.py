@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -193,15 +193,20 @@ class Store:
 
     def set_setting(self, key: str, value: str | None) -> None:
         """Set (or, with None, delete) a value in the `settings` table."""
+        self.set_settings({key: value})
+
+    def set_settings(self, values: Mapping[str, str | None]) -> None:
+        """`set_setting` for several keys in one transaction: all of them or none."""
         with self.transaction() as conn:
-            if value is None:
-                conn.execute("DELETE FROM settings WHERE key = ?", (key,))
-            else:
-                conn.execute(
-                    "INSERT INTO settings(key, value) VALUES (?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
+            for key, value in values.items():
+                if value is None:
+                    conn.execute("DELETE FROM settings WHERE key = ?", (key,))
+                else:
+                    conn.execute(
+                        "INSERT INTO settings(key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (key, value),
+                    )
 
     def rekey(self, new_key: SecretKey) -> None:
         """Re-encrypt every page with `new_key` (`PRAGMA rekey`), atomically.

@@ -337,3 +337,38 @@ def test_history_pages_and_unread_of_a_long_conversation(
     assert unread() == 1
     counselor.history(sc, total + 1 - 100, 100)  # the newest page
     assert unread() == 0
+
+
+def test_a_counselor_drops_summaries_and_referrals_from_a_client(
+    pair: tuple[Engine, Engine, FakeRelay],
+) -> None:
+    """Summaries and crisis numbers come from the counselor only: sent by a client (a
+    modified app) they are dropped on arrival, and the conversation goes on."""
+    from crypto.envelope import Control, ControlAction, SessionSummary, Text
+
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    relay.flush(counselor)
+    relay.deliver(client)
+    before = len(counselor.history(sc, 0, 100))
+    client.send_many(
+        [
+            SendRequest(
+                cc,
+                SessionSummary(("I decide",), ()),
+                api.MessageKind.SUMMARY,
+                {"key_points": ["I decide"], "tasks": []},
+            ),
+            SendRequest(
+                cc,
+                Control(ControlAction.REFERRAL, "call 000"),
+                api.MessageKind.REFERRAL,
+                {"text": "call 000"},
+            ),
+            SendRequest(cc, Text("still here"), api.MessageKind.TEXT, {"text": "still here"}),
+        ]
+    )
+    relay.flush(client)
+    relay.deliver(counselor)
+    got = counselor.history(sc, 0, 100)[before:]
+    assert [(m.kind, m.text) for m in got] == [(api.MessageKind.TEXT, "still here")]

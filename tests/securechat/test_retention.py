@@ -61,3 +61,22 @@ def test_invalid_days(counselor: profiles.Profile, days: int) -> None:
     """Out-of-range retention periods are refused."""
     with pytest.raises(InvalidInput):
         set_retention_days(counselor.store, days)
+
+
+def test_purged_messages_no_longer_count_as_unread(counselor: profiles.Profile) -> None:
+    """A conversation whose unread messages were purged shows only what is left unread."""
+    conn = counselor.store.conn
+    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+    conn.execute(
+        "INSERT INTO conversations(id, contact_id, created_at, updated_at, unread) "
+        "VALUES (1, 1, 0, 0, 3)"
+    )
+    for mid, age_days in [("old-1", 40), ("old-2", 40), ("new", 1)]:
+        conn.execute(
+            "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, "
+            "body, created_at) VALUES (1, ?, 'in', 'received', x'00', ?)",
+            (mid, NOW - age_days * DAY),
+        )
+    set_retention_days(counselor.store, 30)
+    assert purge_expired(counselor.store, now=NOW) == 2
+    assert conn.execute("SELECT unread FROM conversations WHERE id = 1").fetchone()[0] == 1

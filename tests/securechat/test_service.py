@@ -246,6 +246,86 @@ async def test_consenting_again_with_an_active_conversation_starts_no_second_one
         await counselor.close()
 
 
+async def test_a_refused_settings_save_changes_nothing(tmp_path: Path) -> None:
+    """If "remember on this device" fails (no keyring), no other setting is saved either:
+    a retention period stored behind an error would delete history at the next unlock."""
+    import keyring
+    import keyring.backends.fail
+
+    from securechat.errors import KeyringUnavailable
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    service = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        before = await service.settings()
+        wanted = dataclasses.replace(
+            before, remember_on_device=True, retention_days=5, language="en", region="SG"
+        )
+        with pytest.raises(KeyringUnavailable):
+            await service.update_settings(wanted)
+        assert await service.settings() == before
+        saved = await service.update_settings(dataclasses.replace(wanted, remember_on_device=False))
+        assert (saved.retention_days, saved.language, saved.region) == (5, "en", "SG")
+    finally:
+        await service.close()
+        keyring.set_keyring(previous)
+
+
+async def test_only_counselors_send_summaries_and_crisis_numbers(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """A client's summary or referral is refused before anything is stored; an empty summary
+    or a text of spaces or control characters only is refused too."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        invite = await counselor.publish(relay.url)
+        view = await client.open_invite(invite)
+        cid = await client.consent(view.invite_id, "en", "hello")
+        before = await client.message_count(cid)
+        with pytest.raises(InvalidInput, match="Only a counselor"):
+            await client.send_summary(cid, api.SessionSummary(("a point",), ("a task",)))
+        with pytest.raises(InvalidInput, match="Only a counselor"):
+            await client.send_referral(cid, "en")
+        for text in (" ", "\x00", "\n\t", "\u200b"):
+            with pytest.raises(InvalidInput, match="empty"):
+                await client.send_text(cid, text)
+        assert await client.message_count(cid) == before
+
+        async def counselor_has_it() -> bool:
+            return len(await counselor.conversations()) == 1
+
+        await wait_for(counselor_has_it)
+        (sview,) = await counselor.conversations()
+        with pytest.raises(InvalidInput, match="no key point"):
+            await counselor.send_summary(sview.conversation_id, api.SessionSummary((" ",), ()))
+    finally:
+        await client.close()
+        await counselor.close()
+
+
+async def test_confirming_a_key_change_that_did_not_happen_keeps_the_verification(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """`confirm_key_change` without a changed key does nothing: a stray click must not undo
+    a safety number compared in person, nor add a system message."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        invite = await counselor.publish(relay.url)
+        view = await client.open_invite(invite)
+        cid = await client.consent(view.invite_id, "en", "hello")
+        await client.mark_verified(cid)
+        count = await client.message_count(cid)
+        await client.confirm_key_change(cid)
+        assert (await client.safety_number(cid)).verified
+        assert await client.message_count(cid) == count
+    finally:
+        await client.close()
+        await counselor.close()
+
+
 async def test_counselor_profile_is_published_and_can_rewrite_the_disclosure(
     tmp_path: Path, relay: RelayProcess
 ) -> None:
