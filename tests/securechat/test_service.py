@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -44,6 +45,23 @@ async def make(tmp_path: Path, who: str, role: api.Role) -> Service:
     service = Service(tmp_path / who, kdf=fast_kdf())
     await service.create_profile(who.title(), role, PASSPHRASE)
     return service
+
+
+@contextlib.asynccontextmanager
+async def in_conversation(
+    tmp_path: Path, relay: RelayProcess
+) -> AsyncIterator[tuple[Service, Service, str]]:
+    """Counselor Sari publishes, client Ayu consents with "hello": (counselor, client, the
+    client's conversation id); both services are closed on exit."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        invite = await counselor.publish(relay.url)
+        view = await client.open_invite(invite)
+        yield counselor, client, await client.consent(view.invite_id, "en", "hello")
+    finally:
+        await client.close()
+        await counselor.close()
 
 
 async def test_service_first_contact_and_messages(tmp_path: Path, relay: RelayProcess) -> None:
@@ -277,12 +295,7 @@ async def test_only_counselors_send_summaries_and_crisis_numbers(
 ) -> None:
     """A client's summary or referral is refused before anything is stored; an empty summary
     or a text of spaces or control characters only is refused too."""
-    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
-    client = await make(tmp_path, "ayu", api.Role.CLIENT)
-    try:
-        invite = await counselor.publish(relay.url)
-        view = await client.open_invite(invite)
-        cid = await client.consent(view.invite_id, "en", "hello")
+    async with in_conversation(tmp_path, relay) as (counselor, client, cid):
         before = await client.message_count(cid)
         with pytest.raises(InvalidInput, match="Only a counselor"):
             await client.send_summary(cid, api.SessionSummary(("a point",), ("a task",)))
@@ -300,9 +313,6 @@ async def test_only_counselors_send_summaries_and_crisis_numbers(
         (sview,) = await counselor.conversations()
         with pytest.raises(InvalidInput, match="no key point"):
             await counselor.send_summary(sview.conversation_id, api.SessionSummary((" ",), ()))
-    finally:
-        await client.close()
-        await counselor.close()
 
 
 async def test_confirming_a_key_change_that_did_not_happen_keeps_the_verification(
@@ -310,20 +320,12 @@ async def test_confirming_a_key_change_that_did_not_happen_keeps_the_verificatio
 ) -> None:
     """`confirm_key_change` without a changed key does nothing: a stray click must not undo
     a safety number compared in person, nor add a system message."""
-    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
-    client = await make(tmp_path, "ayu", api.Role.CLIENT)
-    try:
-        invite = await counselor.publish(relay.url)
-        view = await client.open_invite(invite)
-        cid = await client.consent(view.invite_id, "en", "hello")
+    async with in_conversation(tmp_path, relay) as (_counselor, client, cid):
         await client.mark_verified(cid)
         count = await client.message_count(cid)
         await client.confirm_key_change(cid)
         assert (await client.safety_number(cid)).verified
         assert await client.message_count(cid) == count
-    finally:
-        await client.close()
-        await counselor.close()
 
 
 async def test_counselor_profile_is_published_and_can_rewrite_the_disclosure(
