@@ -217,13 +217,13 @@ class Engine(FirstContact, Receiving):
         with self._tx() as conn:
             row = conn.execute(
                 "SELECT body, tasks_done FROM messages WHERE message_id = ? "
-                "AND payload_type = 'summary'",
+                "AND payload_type = 'summary' AND direction = 'in'",  # the client's to tick
                 (message_id,),
             ).fetchone()
             if row is None:
                 raise NotFound("There is no such session summary.")
             tasks = json.loads(bytes(row[0]).decode("utf-8")).get("tasks", [])
-            if not 0 <= index < len(tasks):
+            if type(index) is not int or not 0 <= index < len(tasks):
                 raise InvalidInput("There is no task with this number.")
             ticks = list(str(row[1]).ljust(len(tasks), "0"))
             ticks[index] = "1" if done else "0"

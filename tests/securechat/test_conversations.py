@@ -18,8 +18,10 @@ from securechat.errors import (
     ConsentRequired,
     ConversationClosed,
     IdentityKeyChanged,
+    InvalidInput,
     InvalidInvite,
     InvalidPublication,
+    NotFound,
 )
 from securechat.invite import Invite
 from securechat.listing import seal_listing
@@ -252,6 +254,11 @@ def test_summary_tasks_and_referral(pair: tuple[Engine, Engine, FakeRelay]) -> N
     assert got[0].summary == api.SessionSummary(("sleep matters",), ("walk daily", "write a diary"))
     client.set_task_done(got[0].message_id, 1, True)
     assert client.history(cc, 0, 100)[-2].tasks_done == (False, True)
+    with pytest.raises(InvalidInput):
+        client.set_task_done(got[0].message_id, True, False)  # type: ignore[arg-type]  # a bool is no task number
+    sent = next(m for m in counselor.history(sc, 0, 100) if m.kind is api.MessageKind.SUMMARY)
+    with pytest.raises(NotFound):  # the counselor does not tick the client's tasks
+        counselor.set_task_done(sent.message_id, 0, True)
     assert got[1].kind is api.MessageKind.REFERRAL
     assert "112" in got[1].text
     assert "119" in got[1].text
