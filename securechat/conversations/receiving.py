@@ -223,6 +223,24 @@ class Receiving(EngineBase):
             conn.execute("UPDATE conversations SET unread = unread + 1 WHERE id = ?", (conv_id,))
             events.append(api.MessageReceived(str(conv_id), message_id))
 
+    def _never_read(self, conn: Any, conv_id: int) -> list[api.Event]:
+        """The peer withdrew: what we wrote that it had not confirmed (no receipt) will never
+        be read. It is marked FAILED ("not delivered"), and what still waits in the outbox is
+        not sent. (Receipts go out before a withdrawal on the same queue, so a message the
+        peer did read is DELIVERED by now.)"""
+        conn.execute(
+            "DELETE FROM outbox WHERE conversation_id = ? AND message_id IS NOT NULL", (conv_id,)
+        )
+        rows = conn.execute(
+            "UPDATE messages SET delivery_state = 'failed' WHERE conversation_id = ? "
+            "AND direction = 'out' AND delivery_state IN ('queued', 'sent') "
+            "RETURNING message_id",
+            (conv_id,),
+        ).fetchall()
+        return [
+            api.DeliveryChanged(str(conv_id), str(r[0]), api.DeliveryState.FAILED) for r in rows
+        ]
+
     def _contact_for_client(self, conn: Any, key: bytes, untrusted_name: str = "") -> int:
         """The contact of a client key: known, or new under the name the client chose
         (`clean_peer_name`: one line, no control characters, at most 200 characters; shown as
@@ -282,6 +300,7 @@ class Receiving(EngineBase):
                 self._rx_convs.pop(conv_id, None)
                 self._end(conn, conv, by_peer=True)
                 events.append(api.ConsentWithdrawn(str(conv_id), by_peer=True))
+                events += self._never_read(conn, conv_id)
                 return
             else:
                 self._rx_convs.pop(conv_id, None)

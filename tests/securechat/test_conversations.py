@@ -187,6 +187,35 @@ def test_withdraw_ends_both_sides(pair: tuple[Engine, Engine, FakeRelay]) -> Non
         assert not engine.conversations()[0].active
 
 
+def test_what_the_peer_never_read_before_withdrawing_is_not_delivered(
+    pair: tuple[Engine, Engine, FakeRelay],
+) -> None:
+    """The client withdraws while the counselor writes: a message the relay took but the
+    client dropped, and one still in the outbox, become FAILED ("not delivered") when the
+    withdrawal arrives, and the queued one is not sent; what the client read stays
+    DELIVERED."""
+    counselor, client, relay = pair
+    cc, sc = first_contact(relay, counselor, client)
+    read = send(counselor, sc, "read before")
+    relay.flush(counselor)
+    relay.deliver(client)
+    relay.flush(client)  # the receipt
+    relay.deliver(counselor)
+    client.withdraw(cc)
+    unread = send(counselor, sc, "are you there?")
+    relay.flush(counselor)  # taken by the relay: "sent"
+    relay.deliver(client)  # the client has withdrawn: dropped
+    queued = send(counselor, sc, "hello?")  # still in the outbox
+    relay.flush(client)  # the withdrawal
+    events = relay.deliver(counselor)
+    for mid in (unread, queued):
+        assert api.DeliveryChanged(str(sc), mid, api.DeliveryState.FAILED) in events
+    states = {m.message_id: m.state for m in counselor.history(sc, 0, 100)}
+    assert states[read] is api.DeliveryState.DELIVERED
+    assert states[unread] is states[queued] is api.DeliveryState.FAILED
+    assert counselor.pending(RELAY, 100) == []
+
+
 def test_changed_identity_key_blocks_sending(pair: tuple[Engine, Engine, FakeRelay]) -> None:
     """Re-opening the invite address with another identity key blocks sending until confirmed."""
     counselor, client, relay = pair

@@ -57,7 +57,7 @@ def test_sent_message_shows_delivery_state_and_incoming_appears(
     assert "✓✓ Delivered" in chat.delegate.footer(model.index(12, 0).data(MESSAGE_ROLE))
     fake.set_state("c1", message.message_id, DeliveryState.FAILED)
     qtbot.waitUntil(
-        lambda: "Not sent" in model.index(12, 0).data(Qt.ItemDataRole.AccessibleTextRole)
+        lambda: "Not delivered" in model.index(12, 0).data(Qt.ItemDataRole.AccessibleTextRole)
     )
 
     fake.receive("c1", "Well done. How did it feel?")

@@ -55,7 +55,8 @@ def state_text(state: DeliveryState) -> tuple[str, str]:
         return "✓", QCoreApplication.translate("delivery", "Sent")
     if state is DeliveryState.DELIVERED:
         return "✓✓", QCoreApplication.translate("delivery", "Delivered")
-    return "⚠", QCoreApplication.translate("delivery", "Not sent")
+    # refused by the relay for good, or never read: the other person ended the conversation
+    return "⚠", QCoreApplication.translate("delivery", "Not delivered")
 
 
 class MessageListModel(QAbstractListModel):

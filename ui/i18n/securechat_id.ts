@@ -1006,8 +1006,8 @@
         <translation>Diterima</translation>
     </message>
     <message>
-        <source>Not sent</source>
-        <translation>Gagal terkirim</translation>
+        <source>Not delivered</source>
+        <translation>Tidak tersampaikan</translation>
     </message>
 </context>
 <context>
