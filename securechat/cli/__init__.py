@@ -8,7 +8,8 @@ sync, history, safety-number) by writing a module and listing it in `_GROUPS`.
 
 Exit codes: 0 success; 1 an error securechat understood (message on stderr); 2 usage error;
 3 wrong passphrase; 4 an integrity check failed (`notes verify`); 70 an unexpected internal
-error. No traceback is printed unless `SECURECHAT_DEBUG=1`.
+error; 141 the reader of standard output went away (``... | head``), said on no stream. No
+traceback is printed unless `SECURECHAT_DEBUG=1`.
 """
 
 from __future__ import annotations
@@ -27,12 +28,21 @@ from securechat.cli.common import Context
 from securechat.errors import SecureChatError, WrongPassphrase
 from securechat.store.db import DatabaseError, storage_error
 
-__all__ = ["EXIT_AUTH", "EXIT_ERROR", "EXIT_INTERNAL", "EXIT_USAGE", "build_parser", "main"]
+__all__ = [
+    "EXIT_AUTH",
+    "EXIT_BROKEN_PIPE",
+    "EXIT_ERROR",
+    "EXIT_INTERNAL",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_INTERNAL = 70
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
 
 _GROUPS: tuple[ModuleType, ...] = (cmd_profiles, cmd_chat, cmd_notes, cmd_disclosure)
 
@@ -73,7 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ctx = Context.from_args(args)
         code: int = args.handler(ctx, args)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
         return code
+    except BrokenPipeError:
+        # `securechat-cli ... | head`: the reader stopped reading. Not an error of ours, so
+        # nothing on stderr; 141 is what a shell reports for a process ended by SIGPIPE.
+        # Python flushes stdout again at exit: point it at /dev/null so that stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except WrongPassphrase as exc:
         _report(args.json, exc, str(exc))
         return EXIT_AUTH

@@ -51,9 +51,12 @@ def normalise_sections(template: Template, untrusted: Mapping[str, str]) -> dict
         InvalidInput: a section the template does not have, a non-text value, or a section
             longer than 100,000 characters.
     """
-    unknown = set(untrusted) - set(template.sections)
+    unknown = sorted(set(untrusted) - set(template.sections))
     if unknown:
-        raise InvalidInput("The note has a section its template does not have.")
+        raise InvalidInput(
+            f"The {template.name} template has no section {unknown[0]!r}; "
+            f"its sections are {', '.join(template.sections)}."
+        )
     out: dict[str, str] = {}
     for name in template.sections:
         value = untrusted.get(name, "")

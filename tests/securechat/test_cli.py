@@ -446,3 +446,31 @@ def test_peer_text_cannot_drive_the_terminal_or_forge_lines(tmp_path: Path) -> N
     assert not any(ch in as_json.stdout for ch in RAW_CONTROLS)
     records = lines(as_json)
     assert {r["kind"]: r["text"] for r in records if not r["outgoing"]}["referral"] == evil
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(home: Path) -> None:
+    """`securechat-cli ... | head` that stops reading early: no error line on stderr (it was
+    '{"error": "BrokenPipeError", ...}'), and exit 141, as for a process ended by SIGPIPE."""
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SECURECHAT_HOME": str(home),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        "HOME": str(home.parent),
+        "SECURECHAT_PASSPHRASE": PASS,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.cheap_kdf_cli", "--json", "notes", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert err == ""

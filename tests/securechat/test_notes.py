@@ -202,3 +202,14 @@ def test_search_never_raises_on_any_text(tmp_path_factory: pytest.TempPathFactor
         check()
     finally:
         store.close()
+
+
+def test_an_unknown_section_is_named_with_the_templates_own(book: NoteBook) -> None:
+    """A section the template lacks (often just the wrong case) is refused with its name and
+    the template's sections, so the person can correct it."""
+    with pytest.raises(InvalidInput) as refused:
+        book.add(1, "1", "soap", {"Plan": "sleep diary"})
+    assert str(refused.value) == (
+        "The soap template has no section 'Plan'; "
+        "its sections are subjective, objective, assessment, plan."
+    )
