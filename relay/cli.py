@@ -124,13 +124,12 @@ def _serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return _fail(str(exc), 2)
     if cfg.data_dir is None:
-        return _fail("a data directory is required (--data-dir or data_dir in the config)", 2)
+        return _fail(NO_DATA_DIR, 2)
     logging.basicConfig(
         level=cfg.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("aiohttp.access").disabled = True
     # The store's writer thread hands the GIL back and forth with the event loop on every
     # SQLite call; the default 5 ms switch interval would make each hand-off a 5 ms stall.
     sys.setswitchinterval(cfg.switch_interval)

@@ -204,6 +204,14 @@ def _first_line(path: Path) -> str:
     return lines[0]
 
 
+def _given(env_name: str, file: Path | None) -> str | None:
+    """A passphrase given without a prompt: `env_name`, else the first line of `file`."""
+    env = os.environ.get(env_name)
+    if env:
+        return env
+    return None if file is None else _first_line(file)
+
+
 def _ask(prompt: str, what: str, env_name: str, file_option: str) -> str:
     try:
         return getpass.getpass(prompt)
@@ -222,11 +230,9 @@ def read_secret(env_name: str, file: Path | None, what: str, file_option: str) -
         InvalidInput: the file cannot be read or is empty, or it must be asked for and there
             is no terminal.
     """
-    env = os.environ.get(env_name)
-    if env:
-        return env
-    if file is not None:
-        return _first_line(file)
+    given = _given(env_name, file)
+    if given is not None:
+        return given
     return _ask(f"{what[:1].upper()}{what[1:]}: ", what, env_name, file_option)
 
 
@@ -238,11 +244,9 @@ def read_new_secret(env_name: str, file: Path | None, what: str, file_option: st
         InvalidInput: empty, or the two typed entries differ, or it must be asked for and
             there is no terminal.
     """
-    env = os.environ.get(env_name)
-    if env:
-        return env
-    if file is not None:
-        return _first_line(file)
+    given = _given(env_name, file)
+    if given is not None:
+        return given
     first = _ask(f"New {what}: ", what, env_name, file_option)
     second = _ask(f"Repeat the new {what}: ", what, env_name, file_option)
     if first != second:

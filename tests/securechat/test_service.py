@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -25,6 +26,8 @@ from securechat.relay_link import RelayLink
 from securechat.service import Service
 from tests.relay_process import RelayProcess
 from tests.securechat.conftest import PASSPHRASE, fast_kdf
+
+E = TypeVar("E", bound=api.Event)
 
 
 @pytest.fixture
@@ -45,6 +48,15 @@ async def make(tmp_path: Path, who: str, role: api.Role) -> Service:
     service = Service(tmp_path / who, kdf=fast_kdf())
     await service.create_profile(who.title(), role, PASSPHRASE)
     return service
+
+
+async def first_event(events: AsyncIterator[api.Event], kind: type[E]) -> E:
+    """The next event of type `kind` from a service's event stream (others are skipped)."""
+    async with asyncio.timeout(20):
+        async for event in events:
+            if isinstance(event, kind):
+                return event
+    raise AssertionError(f"the event stream ended without a {kind.__name__}")
 
 
 @contextlib.asynccontextmanager
@@ -166,11 +178,7 @@ async def test_new_disclosure_requires_consent_again(tmp_path: Path, relay: Rela
 
         await wait_for(answered)
         await counselor.edit_disclosure("en", "Version two of what I offer.")
-        async with asyncio.timeout(20):
-            async for event in events:
-                if isinstance(event, api.ConsentRequired):
-                    assert event == api.ConsentRequired(cid, 2)
-                    break
+        assert await first_event(events, api.ConsentRequired) == api.ConsentRequired(cid, 2)
         before = await client.message_count(cid)
         with pytest.raises(ConsentRequired):
             await client.send_text(cid, "not yet")
@@ -209,11 +217,7 @@ async def test_a_consent_to_an_older_version_is_asked_again_for_the_current_one(
         assert {d.version for d in view.disclosures} == {1}
         await counselor.edit_disclosure("en", "What I offer, second version.")
         cid = await client.consent(view.invite_id, "en", "I read the first version")
-        async with asyncio.timeout(20):
-            async for event in events:
-                if isinstance(event, api.ConsentRequired):
-                    assert event == api.ConsentRequired(cid, 2)
-                    break
+        assert await first_event(events, api.ConsentRequired) == api.ConsentRequired(cid, 2)
         (sview,) = await counselor.conversations()
         assert sview.consent_version == 1  # what the client had read when it agreed
         with pytest.raises(ConsentRequired):

@@ -13,6 +13,7 @@ from securechat.api import Role
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
 from ui.bridge import Bridge
+from ui.chat.window import MainWindow
 from ui.common.style import apply_style
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -61,6 +62,14 @@ def unlock(qtbot: QtBot, app: SecureChatApp, passphrase: str = "correct horse ba
     with qtbot.waitSignal(app.unlocked, timeout=5000):
         app.welcome.unlock_button.click()
     qtbot.waitUntil(lambda: app.main_window is not None and app.main_window.isVisible())
+
+
+def unlocked_window(qtbot: QtBot, app: SecureChatApp) -> MainWindow:
+    """`unlock`, then the main window it opened."""
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    return window
 
 
 def counselor_fake() -> FakeService:

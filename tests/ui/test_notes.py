@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from securechat.api import Role
-from tests.ui.conftest import unlock
+from tests.ui.conftest import unlock, unlocked_window
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
 from ui.notes.panel import AUTOSAVE_MS, NotesPanel
@@ -21,9 +21,7 @@ def _counselor(
 ) -> tuple[FakeService, SecureChatApp, NotesPanel]:
     fake = FakeService(role=Role.COUNSELOR, messages=4, conversations=2)
     app = make_app(fake)
-    unlock(qtbot, app)
-    window = app.main_window
-    assert window is not None
+    window = unlocked_window(qtbot, app)
     qtbot.waitUntil(lambda: window.notes.conversation_id == "c1")
     return fake, app, window.notes
 
@@ -132,11 +130,7 @@ def test_notes_say_what_to_do_until_a_conversation_is_chosen(
 ) -> None:
     """With no conversation open the notes panel is disabled and says why; the hint goes
     once a conversation is open, and comes back when the panel is cleared (lock)."""
-    fake = FakeService(role=Role.COUNSELOR, conversations=0)
-    app = make_app(fake)
-    unlock(qtbot, app)
-    window = app.main_window
-    assert window is not None
+    window = unlocked_window(qtbot, make_app(FakeService(role=Role.COUNSELOR, conversations=0)))
     notes = window.notes
     assert not notes.isEnabled()
     assert notes.choose_hint.isVisibleTo(notes)

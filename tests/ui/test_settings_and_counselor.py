@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from securechat.api import MessageKind, Role, SessionSummary
 from securechat.errors import InvalidInput
-from tests.ui.conftest import unlock
+from tests.ui.conftest import unlock, unlocked_window
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
 from ui.chat.summary import ReferralDialog, SummaryComposer
@@ -83,11 +83,7 @@ def test_counselor_sends_summary_and_referral(
 ) -> None:
     """The counselor's composer sends key points and tasks; the referral sends crisis numbers."""
     fake = FakeService(role=Role.COUNSELOR, messages=2)
-    app = make_app(fake)
-    unlock(qtbot, app)
-    window = app.main_window
-    assert window is not None
-    chat = window.chat
+    chat = unlocked_window(qtbot, make_app(fake)).chat
     qtbot.waitUntil(lambda: chat.model is not None and chat.model.is_open)
     assert chat.summary_button.isVisibleTo(chat)
     assert not chat.withdraw_button.isVisibleTo(chat)
