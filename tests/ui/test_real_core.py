@@ -7,6 +7,7 @@ Argon2id runs at its minimum cost, and keyring's `fail` backend keeps the system
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
@@ -16,16 +17,18 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
-from securechat.api import ServiceAPI
+from securechat.api import Role, ServiceAPI
 from securechat.errors import ProfileLocked
 from securechat.service import Service
 from tests.relay_process import running_relay
 from ui.app import SecureChatApp
 from ui.bridge import ServiceFactory
 from ui.chat.window import MainWindow
+from ui.common.style import apply_style
 from ui.demo import DemoSession, build_backend
 
 TIMEOUT = 30_000  # ms; a shared 2-core machine can be slow
+PASSPHRASE = "a calm morning by the sea"  # test profiles only
 
 
 @pytest.fixture(autouse=True)
@@ -143,3 +146,62 @@ def test_demo_backend_runs_the_real_core(qtbot: QtBot, qapp: QApplication, tmp_p
         backend.stop()
     assert (tmp_path / "counselor" / "profiles").is_dir()
     assert (tmp_path / "client" / "profiles").is_dir()
+
+
+@pytest.fixture
+def real_app(qapp: QApplication, tmp_path: Path) -> Iterator[SecureChatApp]:
+    """One app on a real `Service` with its home in `tmp_path / "home"`, no relay."""
+    apply_style(qapp)
+    app = SecureChatApp(qapp, _factory(tmp_path / "home"), quit_on_quick_exit=False, language="en")
+    app.show()
+    try:
+        yield app
+    finally:
+        for window in app.windows():
+            window.hide()
+        app.translations.set_language("en")
+        app.shutdown()
+        qapp.removeEventFilter(app.guard)
+        for window in app.windows():
+            window.deleteLater()
+        app.deleteLater()
+
+
+def _create_counselor(qtbot: QtBot, app: SecureChatApp) -> MainWindow:
+    welcome = app.welcome
+    qtbot.waitUntil(lambda: welcome.stack.currentWidget() is welcome.create_page, timeout=TIMEOUT)
+    welcome.name_edit.setText("Rina")
+    welcome.role_counselor.setChecked(True)
+    welcome.pass1.setText(PASSPHRASE)
+    welcome.pass2.setText(PASSPHRASE)
+    with qtbot.waitSignal(app.unlocked, timeout=TIMEOUT):
+        welcome.create_button.click()
+    qtbot.waitUntil(lambda: app.main_window is not None, timeout=TIMEOUT)
+    assert app.main_window is not None
+    return app.main_window
+
+
+def _unlock_again(qtbot: QtBot, app: SecureChatApp) -> MainWindow:
+    welcome = app.welcome
+    qtbot.waitUntil(lambda: welcome.profile_list.count() == 1, timeout=TIMEOUT)
+    welcome.unlock_pass.setText(PASSPHRASE)
+    with qtbot.waitSignal(app.unlocked, timeout=TIMEOUT):
+        welcome.unlock_button.click()
+    qtbot.waitUntil(lambda: app.main_window is not None, timeout=TIMEOUT)
+    assert app.main_window is not None
+    return app.main_window
+
+
+def test_a_counselor_unlocks_again_as_a_counselor(qtbot: QtBot, real_app: SecureChatApp) -> None:
+    """After a lock the real core lists every profile as a client; unlocking a counselor's
+    profile still opens the counselor's window (notes, disclosure, invite link)."""
+    window = _create_counselor(qtbot, real_app)
+    assert window.role is Role.COUNSELOR
+    with qtbot.waitSignal(real_app.locked, timeout=TIMEOUT):
+        window.lock_button.click()
+
+    again = _unlock_again(qtbot, real_app)
+
+    assert again.role is Role.COUNSELOR
+    assert again.notes.isVisibleTo(again)
+    assert again.disclosure_button.isVisibleTo(again)

@@ -224,14 +224,23 @@ class WelcomeWindow(AppWindow):
         # an empty field unlocks with the remembered key only when there is one
         secret: str | None = passphrase if passphrase or not (view and view.remembered) else None
         self._set_busy(True)
+
+        async def unlock_and_describe(svc: ServiceAPI) -> ProfileView | None:
+            await svc.unlock(name, secret, remember)
+            # a locked profile is listed with its folder name and the client role (both are
+            # inside the encrypted database): ask again now that the core can read them
+            return next((p for p in await svc.list_profiles() if p.name == name), None)
+
         self._bridge.call(
-            lambda s: s.unlock(name, secret, remember),
-            lambda _none: self.on_unlock_finished(name),
+            unlock_and_describe,
+            lambda view: self.on_unlock_finished(name, view),
             self.on_unlock_failed,
             owner=self,
         )
 
-    def on_unlock_finished(self, name: str) -> None:
+    def on_unlock_finished(self, name: str, view: ProfileView | None = None) -> None:
+        if view is not None:
+            self.profiles[name] = view
         self._set_busy(False)
         self.unlock_pass.clear()
         self.unlock_error.hide()
