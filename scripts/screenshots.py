@@ -177,12 +177,12 @@ def counselor_screens(qapp: QApplication, lang: str) -> None:
     wait_until(lambda: window.notes.conversation_id == "c1")
     wait_until(lambda: window.chat.model is not None and window.chat.model.rowCount() > 0)
     window.notes._timer.setInterval(50)
-    window.notes.editors["Subjective"].setPlainText(
+    window.notes.editors["subjective"].setPlainText(
         "Sulit tidur menjelang ujian; merasa tertekan oleh target keluarga."
         if lang == "id"
         else "Poor sleep before exams; feels pressure from family expectations."
     )
-    window.notes.editors["Plan"].setPlainText(
+    window.notes.editors["plan"].setPlainText(
         "Jalan sore 15 menit; buku harian tidur; tindak lanjut minggu depan."
         if lang == "id"
         else "15-minute evening walk; sleep diary; follow up next week."

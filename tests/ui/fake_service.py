@@ -48,6 +48,7 @@ from securechat.errors import (
     ProfileExists,
     WrongPassphrase,
 )
+from securechat.notes.templates import get_template, normalise_sections
 
 __all__ = ["FakeService", "InvalidInvite", "ProfileExists", "WrongPassphrase"]
 
@@ -482,6 +483,8 @@ class FakeService:
         self._rec("save_note", conversation_id, note_id, template, tuple(sections))
         nid = note_id or f"n{next(self._ids)}"
         old = self.notes_by_id.get(nid)
+        # as the core: the sections must be the (first saved) template's own, by their keys
+        normalise_sections(get_template(old.template if old else template), dict(sections))
         view = NoteView(
             nid,
             conversation_id,

@@ -32,19 +32,19 @@ def test_notes_autosave_after_typing_pauses(
     """Typing in a SOAP section saves once, after the debounce, as one revision of one note."""
     fake, _app, notes = _counselor(qtbot, make_app)
     assert notes.isVisibleTo(notes.window())
-    assert list(notes.editors) == ["Subjective", "Objective", "Assessment", "Plan"]
+    assert list(notes.editors) == ["subjective", "objective", "assessment", "plan"]
     assert AUTOSAVE_MS == 1500
     notes._timer.setInterval(100)  # same debounce logic, shorter for the test
-    notes.editors["Subjective"].setPlainText("Reports poor sleep before exams.")
-    notes.editors["Plan"].setPlainText("Evening walk; sleep diary.")
+    notes.editors["subjective"].setPlainText("Reports poor sleep before exams.")
+    notes.editors["plan"].setPlainText("Evening walk; sleep diary.")
     assert fake.called("save_note") == []  # debounced: nothing saved mid-typing
     qtbot.waitUntil(lambda: len(fake.called("save_note")) == 1)
     cid, note_id, template, sections = fake.called("save_note")[0]
     assert (cid, note_id, template) == ("c1", None, "soap")
-    assert ("Subjective", "Reports poor sleep before exams.") in sections
+    assert ("subjective", "Reports poor sleep before exams.") in sections
     qtbot.waitUntil(lambda: notes.note_id is not None)
     qtbot.waitUntil(lambda: notes.status.text() == "Saved")
-    notes.editors["Objective"].setPlainText("Calm, clear.")
+    notes.editors["objective"].setPlainText("Calm, clear.")
     qtbot.waitUntil(lambda: len(fake.called("save_note")) == 2)
     assert fake.called("save_note")[1][1] == notes.note_id  # a revision, not a new note
     qtbot.waitUntil(lambda: notes.listed_labels() != [])
@@ -56,18 +56,18 @@ def test_notes_save_on_focus_loss_and_switch(
     """Leaving an editor, or switching conversation, saves at once without waiting."""
     fake, app, notes = _counselor(qtbot, make_app)
     notes._timer.setInterval(60_000)
-    editor = notes.editors["Assessment"]
+    editor = notes.editors["assessment"]
     editor.setPlainText("Stress linked to exams; no risk indicators.")
     QApplication.sendEvent(editor, QFocusEvent(QEvent.Type.FocusOut))
     qtbot.waitUntil(lambda: len(fake.called("save_note")) == 1)
     qtbot.waitUntil(lambda: notes.note_id is not None)
-    notes.editors["Plan"].setPlainText("Follow up next week.")
+    notes.editors["plan"].setPlainText("Follow up next week.")
     assert app.main_window is not None
     app.main_window.open_conversation("c2")
     qtbot.waitUntil(lambda: len(fake.called("save_note")) == 2)
     assert fake.called("save_note")[1][0] == "c1"
     assert notes.conversation_id == "c2"
-    assert notes.editors["Plan"].toPlainText() == ""
+    assert notes.editors["plan"].toPlainText() == ""
 
 
 def test_notes_search(qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]) -> None:
@@ -75,11 +75,11 @@ def test_notes_search(qtbot: QtBot, make_app: Callable[[FakeService], SecureChat
     fake, _app, notes = _counselor(qtbot, make_app)
     notes._timer.setInterval(50)
     notes.session_edit.setText("Session 1")
-    notes.editors["Subjective"].setPlainText("Talked about grief after losing a grandparent.")
+    notes.editors["subjective"].setPlainText("Talked about grief after losing a grandparent.")
     qtbot.waitUntil(lambda: notes.note_id is not None)
     notes.new_button.click()
     notes.session_edit.setText("Session 2")
-    notes.editors["Subjective"].setPlainText("Exam stress again.")
+    notes.editors["subjective"].setPlainText("Exam stress again.")
     qtbot.waitUntil(lambda: len(fake.notes_by_id) == 2)
     notes.search.setText("grief")
     qtbot.waitUntil(lambda: fake.called("search_notes") == [("grief",)])
@@ -105,7 +105,7 @@ def test_search_hit_in_another_conversation_opens_it(
     fake, app, notes = _counselor(qtbot, make_app)
     notes._timer.setInterval(50)
     notes.session_edit.setText("Budi, session 1")
-    notes.editors["Subjective"].setPlainText("Panic before presentations.")
+    notes.editors["subjective"].setPlainText("Panic before presentations.")
     qtbot.waitUntil(lambda: notes.note_id is not None)
     window = app.main_window
     assert window is not None
@@ -122,7 +122,7 @@ def test_search_hit_in_another_conversation_opens_it(
         )
     )
     assert notes.conversation_id == "c1"
-    assert notes.editors["Subjective"].toPlainText() == "Panic before presentations."
+    assert notes.editors["subjective"].toPlainText() == "Panic before presentations."
 
 
 def test_notes_say_what_to_do_until_a_conversation_is_chosen(
@@ -143,3 +143,35 @@ def test_notes_say_what_to_do_until_a_conversation_is_chosen(
     notes.clear_sensitive()
     assert not notes.isEnabled()
     assert notes.choose_hint.isVisibleTo(notes)
+
+
+def test_a_saved_note_keeps_its_template(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The core revises a note's sections, never its template: once saved, the template box
+    is off until a new note is started."""
+    _fake, _app, notes = _counselor(qtbot, make_app)
+    notes._timer.setInterval(50)
+    assert notes.template_box.isEnabled()
+    notes.editors["subjective"].setPlainText("Exam stress.")
+    qtbot.waitUntil(lambda: notes.note_id is not None)
+    assert not notes.template_box.isEnabled()
+    notes.new_button.click()
+    assert notes.template_box.isEnabled()
+
+
+def test_switching_a_new_note_to_another_template_keeps_its_text(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Text in a section the chosen template lacks moves into its last section, under its
+    own heading, and the note saves."""
+    fake, _app, notes = _counselor(qtbot, make_app)
+    notes._timer.setInterval(60_000)
+    notes.editors["subjective"].setPlainText("Sleeps badly.")
+    notes.editors["plan"].setPlainText("Sleep diary.")
+    notes.template_box.setCurrentIndex(notes.template_box.findData("dap"))
+    assert list(notes.editors) == ["data", "assessment", "plan"]
+    assert notes.editors["plan"].toPlainText() == "Sleep diary.\n\nSubjective\nSleeps badly."
+    notes.flush()
+    qtbot.waitUntil(lambda: notes.note_id is not None)
+    assert fake.notes_by_id[notes.note_id].template == "dap"

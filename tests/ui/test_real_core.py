@@ -25,7 +25,7 @@ from ui.app import SecureChatApp
 from ui.bridge import ServiceFactory
 from ui.chat.window import MainWindow
 from ui.common.style import apply_style
-from ui.demo import DemoSession, build_backend
+from ui.demo import DEMO_PASSPHRASE, DemoSession, build_backend
 
 TIMEOUT = 30_000  # ms; a shared 2-core machine can be slow
 PASSPHRASE = "a calm morning by the sea"  # test profiles only
@@ -205,3 +205,47 @@ def test_a_counselor_unlocks_again_as_a_counselor(qtbot: QtBot, real_app: Secure
     assert again.role is Role.COUNSELOR
     assert again.notes.isVisibleTo(again)
     assert again.disclosure_button.isVisibleTo(again)
+
+
+def test_a_half_written_note_survives_auto_lock(
+    qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> None:
+    """A note typed just before auto-lock is saved by the real core and is there after
+    unlocking again."""
+    with running_relay(tmp_path / "relay") as url:
+        session = DemoSession(
+            qapp, url, _factory(tmp_path / "counselor"), _factory(tmp_path / "client")
+        )
+        try:
+            with qtbot.waitSignal(session.invite_ready, timeout=TIMEOUT):
+                session.start()
+            client, counselor = session.client.main_window, session.counselor.main_window
+            assert client is not None
+            assert counselor is not None
+            _consent_and_send(qtbot, client, "Halo")
+            qtbot.waitUntil(lambda: counselor.conversations.rowCount() == 1, timeout=TIMEOUT)
+            cid = counselor.conversations.view(0).conversation_id
+            counselor.open_conversation(cid)
+            notes = counselor.notes
+            notes._timer.setInterval(600_000)  # nothing saved by the debounce: only the lock
+            first_section = next(iter(notes.editors.values()))
+            first_section.setPlainText("Sleeps badly before exams")
+            app = session.counselor
+
+            with qtbot.waitSignal(app.locked, timeout=TIMEOUT) as locked:
+                app.guard.set_timeout_ms(50)
+            assert locked.args == ["auto-lock"]
+            qtbot.waitUntil(lambda: app.welcome.profile_list.count() == 1, timeout=TIMEOUT)
+            app.welcome.unlock_pass.setText(DEMO_PASSPHRASE)
+            with qtbot.waitSignal(app.unlocked, timeout=TIMEOUT):
+                app.welcome.unlock_button.click()
+
+            found: list[object] = []
+            app.bridge.call(lambda s: s.notes(cid), found.append, found.append)
+            qtbot.waitUntil(lambda: found != [], timeout=TIMEOUT)
+            notes_found = found[0]
+            assert isinstance(notes_found, list)
+            texts = [text for note in notes_found for _key, text in note.sections if text]
+            assert texts == ["Sleeps badly before exams"]
+        finally:
+            _close(qapp, session)

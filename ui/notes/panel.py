@@ -2,7 +2,10 @@
 
 Job: show the notes of the open conversation, edit one at a time in the sections of its
 template (SOAP: Subjective, Objective, Assessment, Plan; DAP: Data, Assessment, Plan; free),
-save it through the bridge and search all notes.
+save it through the bridge and search all notes. Section keys are the core's
+(`securechat.notes.TEMPLATES`: "subjective", …); only their headers are translated. A note keeps
+the template it was first saved with (the core revises sections, never the template), so the
+template can be chosen only while the note on screen is new.
 
 Autosave: `AUTOSAVE_MS` after the last keystroke, and at once when an editor loses focus, when
 another note or conversation is opened, and on `flush()` (lock, quick exit). Each save is a new
@@ -44,11 +47,11 @@ __all__ = ["AUTOSAVE_MS", "TEMPLATES", "NotesPanel"]
 
 AUTOSAVE_MS = 1500
 
-#: template -> section names (stored in English as section keys; shown translated)
+#: template -> section keys, exactly as the core stores them (shown translated)
 TEMPLATES: dict[str, tuple[str, ...]] = {
-    "soap": ("Subjective", "Objective", "Assessment", "Plan"),
-    "dap": ("Data", "Assessment", "Plan"),
-    "free": ("Notes",),
+    "soap": ("subjective", "objective", "assessment", "plan"),
+    "dap": ("data", "assessment", "plan"),
+    "free": ("note",),
 }
 
 
@@ -144,7 +147,7 @@ class NotesPanel(QWidget):
         for name in TEMPLATES.get(template, TEMPLATES["free"]):
             header = label("subtitle", wrap=False)
             editor = QPlainTextEdit()
-            editor.setObjectName(f"noteSection{name}")
+            editor.setObjectName(f"noteSection{name.capitalize()}")
             editor.setTabChangesFocus(True)
             editor.setPlainText(known.pop(name, ""))
             editor.textChanged.connect(self.on_edited)
@@ -153,17 +156,13 @@ class NotesPanel(QWidget):
             self.sections_layout.addWidget(editor, 1)
             self.editors[name] = editor
             self._headers[name] = header
-        for name, text in known.items():  # sections of another template: keep, never drop
-            editor = QPlainTextEdit()
-            editor.setPlainText(text)
-            editor.textChanged.connect(self.on_edited)
-            editor.installEventFilter(self)
-            header = label("subtitle", wrap=False)
-            self.sections_layout.addWidget(header)
-            self.sections_layout.addWidget(editor, 1)
-            self.editors[name] = editor
-            self._headers[name] = header
         self._retranslate_headers()
+        leftover = [(name, text) for name, text in known.items() if text.strip()]
+        if leftover:  # sections the new template lacks: never dropped, kept in its last one
+            last = list(self.editors.values())[-1]
+            parts = [last.toPlainText()] if last.toPlainText().strip() else []
+            parts += [f"{self._header_text(name)}\n{text}" for name, text in leftover]
+            last.setPlainText("\n\n".join(parts))
 
     def sections(self) -> tuple[tuple[str, str], ...]:
         return tuple((name, editor.toPlainText()) for name, editor in self.editors.items())
@@ -206,6 +205,7 @@ class NotesPanel(QWidget):
 
     def _start_new_note(self) -> None:
         self.note_id = None
+        self.template_box.setEnabled(True)
         self._dirty = False
         self.session_edit.setText(
             self.tr("Session, %1").replace("%1", QDate.currentDate().toString("yyyy-MM-dd"))
@@ -236,6 +236,7 @@ class NotesPanel(QWidget):
 
     def _load_note(self, note: NoteView) -> None:
         self.note_id = note.note_id
+        self.template_box.setEnabled(False)
         self.template_box.blockSignals(True)
         self.template_box.setCurrentIndex(max(0, self.template_box.findData(note.template)))
         self.template_box.blockSignals(False)
@@ -278,6 +279,7 @@ class NotesPanel(QWidget):
     def on_saved(self, note: NoteView) -> None:
         if self.note_id is None and note.conversation_id == self.conversation_id:
             self.note_id = note.note_id
+            self.template_box.setEnabled(False)
         if not self._dirty:
             self.status.setText(self.tr("Saved"))
         self.note_saved.emit(note.note_id)
@@ -327,18 +329,21 @@ class NotesPanel(QWidget):
         self.setEnabled(False)
         self.choose_hint.show()
 
-    def _retranslate_headers(self) -> None:
+    def _header_text(self, key: str) -> str:
         names = {
-            "Subjective": self.tr("Subjective"),
-            "Objective": self.tr("Objective"),
-            "Assessment": self.tr("Assessment"),
-            "Plan": self.tr("Plan"),
-            "Data": self.tr("Data"),
-            "Notes": self.tr("Notes"),
+            "subjective": self.tr("Subjective"),
+            "objective": self.tr("Objective"),
+            "assessment": self.tr("Assessment"),
+            "plan": self.tr("Plan"),
+            "data": self.tr("Data"),
+            "note": self.tr("Notes"),
         }
+        return names.get(key, key)
+
+    def _retranslate_headers(self) -> None:
         for key, header in self._headers.items():
-            header.setText(names.get(key, key))
-            self.editors[key].setAccessibleName(names.get(key, key))
+            header.setText(self._header_text(key))
+            self.editors[key].setAccessibleName(self._header_text(key))
 
     def retranslate_ui(self) -> None:
         self.title.setText(self.tr("Session notes"))
