@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton
 from pytestqt.qtbot import QtBot
 
 from securechat.api import DeliveryState, MessageKind, SessionSummary
@@ -16,6 +17,7 @@ from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
 from ui.chat.model import MESSAGE_ROLE, MessageListModel
 from ui.chat.panel import ChatPanel
+from ui.chat.summary import TaskDialog
 
 
 def _open_chat(qtbot: QtBot, app: SecureChatApp) -> ChatPanel:
@@ -292,3 +294,35 @@ def test_a_long_name_in_the_list_is_shortened_not_scrolled(
     assert not window.conversation_list.horizontalScrollBar().isVisible()
     assert window.conversation_list.textElideMode() == Qt.TextElideMode.ElideMiddle
     assert index.data(Qt.ItemDataRole.AccessibleTextRole) == f"{long_name}  ·  2 new"
+
+
+def test_double_clicking_a_summary_opens_its_tasks_once(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A double-click is also an activation; the task list opens once, not twice in a row."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    chat = _open_chat(qtbot, app)
+    model = chat.model
+    assert model is not None
+    fake.receive("c1", "", MessageKind.SUMMARY, SessionSummary(("Sleep",), ("Walk",)))
+    qtbot.waitUntil(lambda: model.rowCount() == 3)
+    opened: list[TaskDialog] = []
+
+    def close_task_dialogs() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, TaskDialog):
+            opened.append(dialog)
+            dialog.reject()
+
+    poll = QTimer()
+    poll.timeout.connect(close_task_dialogs)
+    poll.start(20)
+    rect = chat.view.visualRect(model.index(2, 0))
+    viewport = chat.view.viewport()
+    # what a mouse sends for a double-click: press, release, then the double-click
+    QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.wait(200)
+    poll.stop()
+    assert len(opened) == 1

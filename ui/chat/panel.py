@@ -214,8 +214,9 @@ class ChatPanel(QWidget):
         self.view = ChatView()
         self.delegate = MessageDelegate(self.view)
         self.view.setItemDelegate(self.delegate)
+        # `activated` comes with a double-click (or a single one where the platform says so)
+        # and with Enter; `doubleClicked` as well would open the task list a second time
         self.view.activated.connect(self.on_message_activated)
-        self.view.doubleClicked.connect(self.on_message_activated)
         layout.addWidget(self.view, 1)
 
         self.error_label = label("error", "chatError")
