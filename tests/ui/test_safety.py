@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from pytestqt.qtbot import QtBot
 
-from tests.ui.conftest import unlock
+from tests.ui.conftest import unlock, unlocked_window
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
 from ui.bridge import Bridge
@@ -57,3 +57,20 @@ def test_safety_dialog_opens_from_the_chat(
     window.chat.safety_button.click()
     qtbot.waitUntil(lambda: window.findChild(SafetyNumberDialog) is not None)
     qtbot.waitUntil(lambda: fake.called("safety_number") == [("c1",)])
+
+
+def test_an_open_safety_dialog_follows_a_language_switch(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The dialog is not modal, so the help bar's language can change while it is open."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    window = unlocked_window(qtbot, app)
+    qtbot.waitUntil(lambda: window.chat.conversation is not None)
+    window.chat.safety_button.click()
+    dialog = window.findChild(SafetyNumberDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.verify_button.isEnabled())
+    app.set_language("id")
+    qtbot.waitUntil(lambda: dialog.verify_button.text() == "Tandai terverifikasi")
+    assert dialog.state.text() == "Belum diverifikasi."

@@ -272,3 +272,30 @@ def test_dates_follow_the_language(qapp: QApplication) -> None:
     assert "Aug" in english  # 14 August 2023
     assert "Agu" in indonesian
     assert QLocale().language() == QLocale.Language.English
+
+
+def test_an_open_settings_dialog_follows_a_language_switch(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Settings is not modal, so the help bar's language can change while it is open."""
+    app = make_app(FakeService(messages=2))
+    window = unlocked_window(qtbot, app)
+    window.settings_button.click()
+    dialog = window.findChild(SettingsDialog)
+    assert dialog is not None
+    app.set_language("id")
+    qtbot.waitUntil(lambda: dialog.change_button.text() == "Ganti frasa sandi")
+    assert dialog.windowTitle() == "Pengaturan"
+
+
+def test_the_connection_state_follows_a_language_switch(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """'Connected' beside the app name is said again in the new language."""
+    app = make_app(FakeService(messages=2))
+    window = unlocked_window(qtbot, app)
+    window.on_connection_changed("online")
+    assert window.help_bar.status.text() == "Connected"
+    app.set_language("id")
+    qtbot.waitUntil(lambda: window.list_title.text() == "Percakapan")
+    assert window.help_bar.status.text() == "Tersambung"

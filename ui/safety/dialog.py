@@ -8,7 +8,7 @@ Signal: `verified(conversation_id: str)` after the service confirmed `mark_verif
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QFontDatabase, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -128,6 +128,12 @@ class SafetyNumberDialog(QDialog):
             self._view = SafetyNumberView(self._view.digits, self._view.qr_payload, True)
         self.retranslate_ui()
         self.verified.emit(self.conversation_id)
+
+    def changeEvent(self, event: QEvent) -> None:
+        # not modal, so the language can be switched while it is open
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Safety number"))

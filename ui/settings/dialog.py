@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -162,6 +162,12 @@ class SettingsDialog(QDialog):
             lambda e: self.pass_state.setText(message_for(e)),
             owner=self,
         )
+
+    def changeEvent(self, event: QEvent) -> None:
+        # not modal, so the language can be switched while it is open
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Settings"))
