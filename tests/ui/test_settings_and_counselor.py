@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
@@ -299,3 +300,16 @@ def test_the_connection_state_follows_a_language_switch(
     app.set_language("id")
     qtbot.waitUntil(lambda: window.list_title.text() == "Percakapan")
     assert window.help_bar.status.text() == "Tersambung"
+
+
+def test_tab_moves_on_from_the_summary_key_points(qtbot: QtBot) -> None:
+    """Tab in the summary composer goes to the tasks box instead of typing a tab."""
+    dialog = SummaryComposer()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.points.setFocus()
+    qtbot.waitUntil(dialog.points.hasFocus)
+    QTest.keyClicks(dialog.points, "Sleep matters")
+    QTest.keyClick(dialog.points, Qt.Key.Key_Tab)
+    assert dialog.points.toPlainText() == "Sleep matters"
+    assert dialog.tasks.hasFocus()

@@ -53,6 +53,8 @@ class SummaryComposer(QDialog):
         self.tasks = QPlainTextEdit()
         self.tasks.setObjectName("summaryTasks")
         self.tasks.setAccessibleName(self.tr("Tasks to practise"))
+        for edit in (self.points, self.tasks):
+            edit.setTabChangesFocus(True)  # Tab reaches the buttons; a tab is no list item
         form.addRow(self.tr("Key points"), self.points)
         form.addRow(self.tr("Tasks to practise"), self.tasks)
         layout.addLayout(form)
