@@ -15,7 +15,8 @@ Invariants:
   empties every model and input and deletes the main window; with `quit_on_quick_exit` the
   process ends once the lock is done.
 - Auto-lock after the configured idle minutes does the same clean-up, then shows the unlock
-  screen again.
+  screen again; unlocking the same profile reopens the conversation that was open (its id is
+  all that is kept; quick exit forgets it).
 - Notifications never say who or what.
 
 Signals of `SecureChatApp`:
@@ -105,6 +106,9 @@ class SecureChatApp(QObject):
         self._crisis: CrisisPanel | None = None
         self.welcome = WelcomeWindow(self.bridge)
         self.main_window: MainWindow | None = None
+        # (profile, conversation) open when the profile was locked, reopened on unlocking it
+        # again; an id only, no decrypted text, and forgotten on quick exit
+        self._resume: tuple[str, str] | None = None
         self._connect_window(self.welcome)
         self.welcome.unlocked.connect(self.on_unlocked)
         self.guard.idle_timed_out.connect(self.on_idle_timed_out)
@@ -186,7 +190,10 @@ class SecureChatApp(QObject):
             self._crisis.set_region(settings.region)
         from ui.chat.window import MainWindow  # imported late: start-up shows the welcome fast
 
+        resume, self._resume = self._resume, None
         window = MainWindow(self.bridge, self.role, settings)
+        if resume is not None and resume[0] == self.profile:
+            window.resume_conversation = resume[1]
         self._connect_window(window)
         window.settings_requested.connect(self.on_settings_requested)
         window.lock_button.clicked.connect(lambda: self.lock("user"))
@@ -224,6 +231,9 @@ class SecureChatApp(QObject):
         """Empty every model and input, and delete the main window."""
         self.guard.arm(False)
         window = self.main_window
+        open_now = window.chat.conversation if window is not None else None
+        if self.profile is not None and open_now is not None:
+            self._resume = (self.profile, open_now.conversation_id)
         self.main_window = None
         if window is not None:
             window.clear_sensitive()
@@ -271,6 +281,7 @@ class SecureChatApp(QObject):
 
         self.bridge.call(lambda s: s.lock("quick-exit"), done, lambda _e: done(), owner=self)
         self._drop_sensitive()
+        self._resume = None
         if self._crisis is not None:
             self._crisis.hide()
         self.locked.emit("quick-exit")

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from securechat.api import ProfileLocked
-from tests.ui.conftest import unlock
+from tests.ui.conftest import counselor_fake, unlock, unlocked_window
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
 
@@ -182,3 +182,41 @@ def test_core_lock_event_clears_the_screen(
     assert model.rowCount() == 0
     assert app.main_window is None
     assert app.welcome.isVisible()
+
+
+def test_unlocking_after_auto_lock_reopens_the_conversation(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Auto-lock closes everything; unlocking again brings back the conversation that was open,
+    not the first in the list."""
+    app = make_app(counselor_fake())
+    window = unlocked_window(qtbot, app)
+    qtbot.waitUntil(lambda: window.conversations.rowCount() == 2)
+    window.open_conversation("c2")
+    app.guard.set_timeout_ms(100)
+    with qtbot.waitSignal(app.locked, timeout=5000):
+        pass
+    app.guard.set_timeout_ms(0)
+
+    again = unlocked_window(qtbot, app)
+
+    qtbot.waitUntil(lambda: again.chat.conversation is not None)
+    assert again.chat.conversation is not None
+    assert again.chat.conversation.conversation_id == "c2"
+
+
+def test_quick_exit_forgets_the_open_conversation(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """After a quick exit nothing says where the person was: unlocking opens the first one."""
+    app = make_app(counselor_fake())
+    window = unlocked_window(qtbot, app)
+    qtbot.waitUntil(lambda: window.conversations.rowCount() == 2)
+    window.open_conversation("c2")
+    app.quick_exit()
+
+    again = unlocked_window(qtbot, app)
+
+    qtbot.waitUntil(lambda: again.chat.conversation is not None)
+    assert again.chat.conversation is not None
+    assert again.chat.conversation.conversation_id == "c1"

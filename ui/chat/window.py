@@ -66,6 +66,8 @@ class MainWindow(AppWindow):
         # to ask for this later, so it is remembered from the ConsentRequired event)
         self.consent_pending: dict[str, int] = {}
         self._connection = ""  # the last connection state, so a language switch can restate it
+        # the conversation to open first (the one open before a lock), if it still exists
+        self.resume_conversation: str | None = None
         self.resize(1200, 780)
         outer = QHBoxLayout(self.content)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -215,7 +217,9 @@ class MainWindow(AppWindow):
                 self.conversation_list.setCurrentIndex(self.conversations.index(row, 0))
                 self.chat.update_conversation(self.conversations.view(row))
         elif open_first and self.conversations.rowCount() > 0:
-            self.open_conversation(self.conversations.view(0).conversation_id)
+            resume = self.resume_conversation
+            row = self.conversations.find(resume) if resume is not None else None
+            self.open_conversation(self.conversations.view(row or 0).conversation_id)
         elif open_first and self.role is Role.CLIENT:
             self.stack.setCurrentWidget(self.invite_page)
 
