@@ -114,6 +114,7 @@ class DemoSession(QObject):
         super().__init__()
         self.relay_url = relay_url
         self.invite = ""
+        self._client_walked = False
         self.counselor = SecureChatApp(qapp, counselor_factory, quit_on_quick_exit=True)
         self.client = SecureChatApp(qapp, client_factory, quit_on_quick_exit=True)
         self.counselor.welcome.setWindowTitle("SecureChat demo: counselor")
@@ -146,6 +147,8 @@ class DemoSession(QObject):
         app.bridge.call(create, created, lambda _e: self.failed.emit("create profile"), owner=self)
 
     def on_counselor_unlocked(self, _profile: str) -> None:
+        if self.invite:  # unlocked again after a lock: the walk is done, the client is there
+            return
         relay = self.relay_url
         self.counselor.bridge.call(
             lambda s: s.publish(relay, directory=True),
@@ -155,10 +158,15 @@ class DemoSession(QObject):
         )
 
     def on_published(self, invite: str) -> None:
+        if self.invite:
+            return
         self.invite = invite
         self._create(self.client, "Dewi (demo client)", Role.CLIENT)
 
     def on_client_unlocked(self, _profile: str) -> None:
+        if self._client_walked:  # unlocked again after a lock: leave the client where it is
+            return
+        self._client_walked = True
         window = self.client.main_window
         counselor = self.counselor.main_window
         if window is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from tests.ui.conftest import unlock
 from tests.ui.fake_service import FakeService
-from ui.demo import DemoSession
+from ui.demo import DEMO_PASSPHRASE, DemoSession
 
 
 def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
@@ -26,6 +27,32 @@ def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
     assert counselor.called("publish") == [(True,)]
     assert counselor.settings_view.relay_url == "ws://127.0.0.1:9"
     assert not window.consent_page.send_button.isEnabled()
+    for app in (session.counselor, session.client):
+        for w in app.windows():
+            w.hide()
+        qapp.removeEventFilter(app.guard)
+    session.shutdown()
+
+
+def test_unlocking_the_demo_counselor_again_leaves_the_client_alone(
+    qtbot: QtBot, qapp: QApplication
+) -> None:
+    """The walk to the disclosure runs once: a counselor who locks and unlocks again does not
+    publish again, nor make the client a second profile."""
+    counselor, client = (
+        FakeService(profiles=[], conversations=0),
+        FakeService(profiles=[], conversations=0),
+    )
+    session = DemoSession(qapp, "ws://127.0.0.1:9", lambda: counselor, lambda: client)
+    session.counselor.quit_on_quick_exit = False
+    session.client.quit_on_quick_exit = False
+    with qtbot.waitSignal(session.invite_ready, timeout=10_000):
+        session.start()
+    session.counselor.lock("user")
+    unlock(qtbot, session.counselor, DEMO_PASSPHRASE)
+    qtbot.wait(300)
+    assert counselor.called("publish") == [(True,)]
+    assert len(client.called("create_profile")) == 1
     for app in (session.counselor, session.client):
         for w in app.windows():
             w.hide()
