@@ -548,7 +548,7 @@
     <name>NotesPanel</name>
     <message>
         <source>Untitled note</source>
-        <extracomment>template -&gt; section names (stored in English as section keys; shown translated)</extracomment>
+        <extracomment>template -&gt; section keys, exactly as the core stores them (shown translated)</extracomment>
         <translation>Catatan tanpa judul</translation>
     </message>
     <message>
