@@ -2,7 +2,8 @@
 
 Names are chosen by people themselves; the identity is the key. Each `ConversationView` counts
 the other peers in the list whose name is the same after NFKC, case and whitespace folding
-(`same_name_peers`). The flows run through `Service` and a real relay process.
+(`same_name_peers`). The flows run through `Service` and a real relay process; the CLI's
+list runs as a subprocess on profiles the engine harness filled.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from securechat.conversations.base import same_name_key
 from securechat.service import Service
 from tests.relay_process import RelayProcess
 from tests.securechat.conftest import PASSPHRASE, fast_kdf
+from tests.securechat.engine_helpers import FakeRelay, first_contact, make_profile
+from tests.securechat.test_cli import lines, run
 from tests.securechat.test_service import wait_for
 
 
@@ -144,3 +147,48 @@ async def test_a_client_with_two_counselors_of_the_same_name_sees_both_marked(
     finally:
         for service in (client, *counselors):
             await service.close()
+
+
+@pytest.fixture
+def counselor_home(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A counselor (profile 'sari') who talks with Ayu, with a second Ayu under other keys and
+    with Budi; returns the home and the counselor's conversation ids in that order."""
+    home = tmp_path / "home"
+    relay = FakeRelay()
+    sari, counselor = make_profile(home, "sari", "counselor")
+    ids = []
+    for folder, name in (("ayu", "Ayu"), ("ayu-again", "AYU"), ("budi", "Budi")):
+        client_profile, client = make_profile(home, folder, "client")
+        ids.append(str(first_contact(relay, counselor, client, name=name)[1]))
+        client_profile.lock()
+    sari.lock()
+    return home, ids
+
+
+def test_the_cli_list_says_which_peers_share_a_name(
+    counselor_home: tuple[Path, list[str]],
+) -> None:
+    """`conversations` adds a column to each peer whose name another peer shares, telling the
+    reader to compare safety numbers; a peer with a name of its own gets no such column."""
+    home, (ayu, ayu_again, budi) = counselor_home
+    result = run(home, "--profile", "sari", "conversations", passphrase=PASSPHRASE)
+    assert result.returncode == 0, result.stderr
+    note = "\tsame name as 1 other peer: compare safety numbers"
+    assert sorted(result.stdout.splitlines()) == sorted(
+        [
+            f"{ayu}\tAyu\tactive\tunread 1{note}",
+            f"{ayu_again}\tAYU\tactive\tunread 1{note}",
+            f"{budi}\tBudi\tactive\tunread 1",
+        ]
+    )
+
+
+def test_the_cli_json_list_counts_the_peers_that_share_a_name(
+    counselor_home: tuple[Path, list[str]],
+) -> None:
+    """`--json conversations` gives every conversation `same_name_peers`, 0 when none."""
+    home, (ayu, ayu_again, budi) = counselor_home
+    result = run(home, "--profile", "sari", "--json", "conversations", passphrase=PASSPHRASE)
+    assert result.returncode == 0, result.stderr
+    counted = {line["conversation"]: line["same_name_peers"] for line in lines(result)}
+    assert counted == {ayu: 1, ayu_again: 1, budi: 0}
