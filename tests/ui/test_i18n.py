@@ -99,3 +99,19 @@ def test_catalogue_complete_and_qm_up_to_date(tmp_path: Path) -> None:
         capture_output=True,
     )
     assert qm.read_bytes() == (I18N_DIR / "securechat_id.qm").read_bytes(), "run pyside6-lrelease"
+
+
+def test_the_connection_state_follows_a_new_language(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The connection state ("Connected") is said again in a newly chosen language."""
+    app = make_app(FakeService(messages=1))
+    unlock(qtbot, app)
+    window = app.main_window
+    assert window is not None
+    window.on_connection_changed("online")
+    assert window.help_bar.status.text() == "Connected"
+    app.set_language("id")
+    qtbot.waitUntil(lambda: window.help_bar.status.text() == "Tersambung")
+    app.set_language("en")
+    qtbot.waitUntil(lambda: window.help_bar.status.text() == "Connected")

@@ -65,6 +65,7 @@ class MainWindow(AppWindow):
         # conversations whose counselor published a new disclosure (the contract has no way
         # to ask for this later, so it is remembered from the ConsentRequired event)
         self.consent_pending: dict[str, int] = {}
+        self._connection_state = ""
         self.resize(1200, 780)
         outer = QHBoxLayout(self.content)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -248,6 +249,7 @@ class MainWindow(AppWindow):
             self._refresh_timer.start()
 
     def on_connection_changed(self, state: str) -> None:
+        self._connection_state = state  # said again in a newly chosen language
         texts = {
             "online": self.tr("Connected"),
             "connecting": self.tr("Connecting…"),
@@ -415,3 +417,5 @@ class MainWindow(AppWindow):
         self.lock_button.setText(self.tr("Lock"))
         self.empty_title.setText(self.tr("Choose a conversation"))
         self.empty_text.setText(self.tr("Everything here is end-to-end encrypted."))
+        if self._connection_state:
+            self.on_connection_changed(self._connection_state)
