@@ -144,6 +144,10 @@ class ConversationView:
     last_activity: float  # unix time
     verified: bool  # the safety number was marked verified
     blocked_by_key_change: bool  # the peer's identity key changed: confirm before sending
+    # how many other peers in the list go by the same name (compared after NFKC, case and
+    # whitespace folding). Names are self-chosen and unverified: > 0 means another person, or
+    # the same person under a new key, and only the safety number tells which.
+    same_name_peers: int = 0
 
 
 @dataclass(frozen=True)

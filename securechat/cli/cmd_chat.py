@@ -56,7 +56,9 @@ def register(sub: Any) -> None:
     p.add_argument("--message", default="", help="your first words")
     p.set_defaults(handler=_consent)
 
-    p = sub.add_parser("conversations", help="list conversations")
+    p = sub.add_parser(
+        "conversations", help="list conversations (peers who share a name are marked)"
+    )
     p.set_defaults(handler=_conversations)
 
     p = sub.add_parser("send", help="send a text (queued offline; sync delivers it)")
@@ -195,6 +197,14 @@ def _consent(ctx: Context, args: argparse.Namespace) -> int:
     return _run(ctx, body)
 
 
+def _same_name_note(others: int) -> str:
+    """A column for a peer whose name others in the list share (names are self-chosen)."""
+    if not others:
+        return ""
+    peers = "peer" if others == 1 else "peers"
+    return f"\tsame name as {others} other {peers}: compare safety numbers"
+
+
 def _conversations(ctx: Context, args: argparse.Namespace) -> int:
     async def body(service: Service) -> int:
         views = await service.conversations()
@@ -208,9 +218,11 @@ def _conversations(ctx: Context, args: argparse.Namespace) -> int:
                     "consent_version": v.consent_version,
                     "verified": v.verified,
                     "blocked_by_key_change": v.blocked_by_key_change,
+                    "same_name_peers": v.same_name_peers,
                 },
                 f"{v.conversation_id}\t{shown(v.peer_name)}\t"
-                f"{'active' if v.active else 'ended'}\tunread {v.unread}",
+                f"{'active' if v.active else 'ended'}\tunread {v.unread}"
+                + _same_name_note(v.same_name_peers),
             )
         if not views and not ctx.json:
             ctx.emit({}, "No conversations yet.")

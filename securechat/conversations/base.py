@@ -42,6 +42,7 @@ __all__ = [
     "clean_peer_name",
     "client_fallback_name",
     "referral_text",
+    "same_name_key",
 ]
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,19 @@ def clean_peer_name(untrusted_name: str) -> str:
         if ch == _ZWJ or ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf")
     )
     return " ".join(kept.split())[:_MAX_NAME_CHARS]
+
+
+def same_name_key(name: str) -> str:
+    """The form in which two peer names count as the same name: NFKC (full-width and other
+    compatibility letters become plain ones), case folded, without whitespace, control or
+    format characters. "Ayu", "ayu ", "A yu" and "Ayu" in full-width letters share one key.
+    Names are chosen by people themselves, so a shared key says only that two peers look alike
+    in a list. It does not map letters of one script to look-alikes of another: a Cyrillic "a"
+    stays apart from a Latin one."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", name).casefold())
+    return "".join(
+        ch for ch in folded if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf")
+    )
 
 
 def client_fallback_name(number: int, language: str) -> str:

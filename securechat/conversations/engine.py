@@ -22,6 +22,7 @@ from securechat.conversations.base import (
     _local_id,
     _message_view,
     _wire_id,
+    same_name_key,
 )
 from securechat.conversations.first_contact import FirstContact
 from securechat.conversations.receiving import Receiving
@@ -145,14 +146,21 @@ class Engine(FirstContact, Receiving):
         return [api.ConsentWithdrawn(str(conversation_id), by_peer=False)]
 
     def conversations(self) -> list[api.ConversationView]:
-        """Every conversation, most recent first."""
+        """Every conversation, most recent first. Each counts the other peers in the list whose
+        name is the same (`same_name_key`): another person, or the same person under a new
+        key, which only the safety number tells apart. Conversations with one peer (a new one
+        after a withdrawal) do not count."""
         self.flush_sent()
         rows = self._store.conn.execute(
             "SELECT c.id, k.display_name, c.our_role, c.consent_version, c.consent_language, "
-            "c.state, c.unread, c.updated_at, k.verified_at, k.identity_changed, c.consent_needed "
+            "c.state, c.unread, c.updated_at, k.verified_at, k.identity_changed, c.consent_needed, "
+            "c.contact_id "
             "FROM conversations c JOIN contacts k ON k.id = c.contact_id "
             "ORDER BY c.updated_at DESC, c.id DESC"
         ).fetchall()
+        peers_by_name: dict[str, set[int]] = {}
+        for r in rows:
+            peers_by_name.setdefault(same_name_key(str(r[1])), set()).add(int(r[11]))
         return [
             api.ConversationView(
                 conversation_id=str(r[0]),
@@ -165,6 +173,7 @@ class Engine(FirstContact, Receiving):
                 last_activity=int(r[7]) / 1000.0,
                 verified=r[8] is not None,
                 blocked_by_key_change=bool(r[9]),
+                same_name_peers=len(peers_by_name[same_name_key(str(r[1]))]) - 1,
             )
             for r in rows
         ]

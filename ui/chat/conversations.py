@@ -1,23 +1,45 @@
 """The list of conversations, newest activity first.
 
 Invariants: shows the peer's name (plain text, via the default delegate's plain display) and
-an unread count in words; `clear()` drops every entry.
+an unread count in words; `clear()` drops every entry. A peer whose name another peer in the
+list shares (`ConversationView.same_name_peers`, counted by the core) is marked "⚠ same name"
+on a second line of its row, and the row's tooltip and accessible description say why that matters: names are
+self-chosen, only the safety number tells people apart. The tooltip holds none of the peer's
+text (Qt may read a tooltip as rich text).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
 
 from securechat.api import ConversationView
 
-__all__ = ["CONVERSATION_ROLE", "ConversationListModel"]
+__all__ = ["CONVERSATION_ROLE", "ConversationListModel", "same_name_text"]
 
 CONVERSATION_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 _Index = QModelIndex | QPersistentModelIndex
+
+
+def same_name_text() -> str:
+    """Why a peer is marked "same name" (the list's tooltip, the chat's banner). It says
+    neither that it is the same person nor that it is not: only the safety number can."""
+    return QCoreApplication.translate(
+        "sameName",
+        "Another conversation has the same name. Names are chosen by people themselves; "
+        "compare safety numbers before you treat them as the same person.",
+    )
 
 
 class ConversationListModel(QAbstractListModel):
@@ -40,7 +62,16 @@ class ConversationListModel(QAbstractListModel):
                 text += "  ·  " + self.tr("%n new", "", view.unread)
             if not view.active:
                 text += "  ·  " + self.tr("closed")
+            if view.same_name_peers:
+                # a line of its own: a narrow list shortens the first line, never the mark
+                joint = "\n" if role == int(Qt.ItemDataRole.DisplayRole) else "  ·  "
+                text += joint + self.tr("⚠ same name")
             return text
+        if role == int(Qt.ItemDataRole.ToolTipRole) and view.same_name_peers:
+            # a plain-text tooltip does not wrap by itself
+            return textwrap.fill(same_name_text(), 60)
+        if role == int(Qt.ItemDataRole.AccessibleDescriptionRole) and view.same_name_peers:
+            return same_name_text()
         return None
 
     def set_conversations(self, views: Sequence[ConversationView]) -> None:

@@ -7,6 +7,8 @@ Invariants:
   key change is waiting for confirmation. A `ConsentRequired` or `SafetyNumberChanged` event
   disables it at once, before anything else is fetched.
 - Peer text reaches the screen only through `MessageDelegate` (plain text) and `PlainLabel`.
+- A peer whose name another peer in the list shares gets a banner under the name saying that
+  names are self-chosen, with a button to the safety number; it does not block sending.
 - `clear_sensitive()` empties the model and the composer.
 
 Signals (all carry the conversation id):
@@ -36,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from securechat.api import ConversationView, MessageKind, Role
 from ui.bridge import Bridge
+from ui.chat.conversations import same_name_text
 from ui.chat.delegate import MessageDelegate
 from ui.chat.model import MessageListModel
 from ui.chat.summary import TaskDialog
@@ -169,6 +172,19 @@ class ChatPanel(QWidget):
         header.addWidget(self.verified_label)
         header.addStretch(1)
         layout.addLayout(header)
+        # another peer in the list goes by the same name: say so under the name, and offer
+        # the one check that tells people apart (it does not block sending)
+        self.same_name_banner = QFrame()
+        self.same_name_banner.setObjectName("sameNameBanner")
+        self.same_name_banner.setProperty("role", "banner")
+        same_name_layout = QHBoxLayout(self.same_name_banner)
+        self.same_name_text = label(object_name="sameNameText")
+        self.compare_safety_button = QPushButton()
+        self.compare_safety_button.setObjectName("compareSafetyButton")
+        same_name_layout.addWidget(self.same_name_text, 1)
+        same_name_layout.addWidget(self.compare_safety_button)
+        self.same_name_banner.hide()
+        layout.addWidget(self.same_name_banner)
         # a line of its own under the name: in a narrow window it wraps across the width
         # instead of into a column beside the name
         self.consent_label = label("muted", "consentOnRecord")
@@ -244,6 +260,7 @@ class ChatPanel(QWidget):
         self.input.textChanged.connect(self._update_send_enabled)
         self.safety_button.clicked.connect(self._emit_safety)
         self.review_key_button.clicked.connect(self._emit_safety)
+        self.compare_safety_button.clicked.connect(self._emit_safety)
         self.confirm_key_button.clicked.connect(self.on_confirm_key_clicked)
         self.summary_button.clicked.connect(lambda: self.summary_requested.emit(self._cid()))
         self.referral_button.clicked.connect(lambda: self.referral_requested.emit(self._cid()))
@@ -295,6 +312,7 @@ class ChatPanel(QWidget):
         self.withdraw_button.setVisible(view is not None and not counselor)
         self.withdraw_button.setEnabled(view is not None and view.active)
         self.key_banner.setVisible(view is not None and view.blocked_by_key_change)
+        self.same_name_banner.setVisible(view is not None and view.same_name_peers > 0)
         no_consent = view is not None and (view.consent_version is None or self._consent_pending)
         inactive = view is not None and not view.active
         self.consent_banner.setVisible(no_consent or inactive)
@@ -476,6 +494,8 @@ class ChatPanel(QWidget):
             )
         )
         self.review_key_button.setText(self.tr("Check safety number"))
+        self.same_name_text.setText("⚠ " + same_name_text())
+        self.compare_safety_button.setText(self.tr("Compare safety numbers"))
         self.confirm_key_button.setText(self.tr("I have checked it"))
         if view is not None and not view.active:
             self.consent_text.setText(

@@ -56,6 +56,10 @@
         <translation>Periksa nomor keamanan</translation>
     </message>
     <message>
+        <source>Compare safety numbers</source>
+        <translation>Bandingkan nomor keamanan</translation>
+    </message>
+    <message>
         <source>I have checked it</source>
         <translation>Sudah saya periksa</translation>
     </message>
@@ -181,6 +185,10 @@
 </context>
 <context>
     <name>ConversationListModel</name>
+    <message>
+        <source>⚠ same name</source>
+        <translation>⚠ nama sama</translation>
+    </message>
     <message numerus="yes">
         <source>%n new</source>
         <translation>
@@ -1136,6 +1144,13 @@
     <message>
         <source>The server cannot be reached right now. Please check your connection.</source>
         <translation>Server belum dapat dihubungi saat ini. Silakan periksa koneksi Anda.</translation>
+    </message>
+</context>
+<context>
+    <name>sameName</name>
+    <message>
+        <source>Another conversation has the same name. Names are chosen by people themselves; compare safety numbers before you treat them as the same person.</source>
+        <translation>Ada percakapan lain dengan nama yang sama. Nama dipilih sendiri oleh setiap orang; bandingkan nomor keamanan sebelum Anda menganggap mereka orang yang sama.</translation>
     </message>
 </context>
 <context>
