@@ -169,18 +169,14 @@ class RelayClient:
                 raise ClientError("the relay did not greet with HELLO")
             if PROTOCOL_VERSION not in hello.versions:
                 raise ClientError("the relay does not speak this client's protocol version")
-        except ClientError:
+        except BaseException as exc:  # cancellation (a caller's timeout) included
             if own:
-                await http.close()
-            raise
-        except (aiohttp.ClientError, OSError, TimeoutError, ProtocolError) as exc:
-            if own:
-                await http.close()
+                await http.close()  # never leak the session
+            if isinstance(exc, ClientError) or not isinstance(
+                exc, (aiohttp.ClientError, OSError, TimeoutError, ProtocolError)
+            ):
+                raise
             raise ClientError(f"cannot connect to the relay: {exc.__class__.__name__}") from exc
-        except BaseException:  # cancelled (a caller's timeout): do not leak the session
-            if own:
-                await http.close()
-            raise
         log.debug("connected to a relay")
         return cls(ws, http if own else None, hello, session_auth=session_auth)
 

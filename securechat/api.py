@@ -84,6 +84,9 @@ class ProfileView:
     display_name: str
     role: Role
     remembered: bool  # a key for it is kept in the system keyring
+    # False for a locked profile: its role is inside the encrypted database, and `role` is
+    # only a placeholder until it is unlocked.
+    role_known: bool = True
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ class Lifecycle(ServiceBase):
 
     async def list_profiles(self) -> Sequence[api.ProfileView]:
         """Profiles on this device. Role and name are inside the encrypted database, so a
-        locked profile shows its folder name and the client role."""
+        locked profile shows its folder name, and its role is not known (`role_known`)."""
         names = profiles.list_profiles(self._home)
         out = []
         for name in names:
@@ -38,7 +38,9 @@ class Lifecycle(ServiceBase):
                     api.ProfileView(name, current.display_name, api.Role(current.role), remembered)
                 )
             else:
-                out.append(api.ProfileView(name, name, api.Role.CLIENT, remembered))
+                out.append(
+                    api.ProfileView(name, name, api.Role.CLIENT, remembered, role_known=False)
+                )
         return out
 
     async def create_profile(

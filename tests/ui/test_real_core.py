@@ -207,6 +207,22 @@ def test_a_counselor_unlocks_again_as_a_counselor(qtbot: QtBot, real_app: Secure
     assert again.disclosure_button.isVisibleTo(again)
 
 
+def test_the_unlock_list_does_not_guess_a_locked_profiles_role(
+    qtbot: QtBot, real_app: SecureChatApp
+) -> None:
+    """A locked profile's role is inside its encrypted database: the list shows no role for
+    it (it used to call every locked profile a client), and the known one once unlocked."""
+    window = _create_counselor(qtbot, real_app)
+    with qtbot.waitSignal(real_app.locked, timeout=TIMEOUT):
+        window.lock_button.click()
+    welcome = real_app.welcome
+    qtbot.waitUntil(lambda: welcome.profile_list.count() == 1, timeout=TIMEOUT)
+    label = welcome.profile_list.item(0).text()
+    assert "Client" not in label
+    assert "Counselor" not in label
+    assert welcome.profiles[welcome.selected_profile() or ""].role_known is False
+
+
 def test_a_half_written_note_survives_auto_lock(
     qtbot: QtBot, qapp: QApplication, tmp_path: Path
 ) -> None:

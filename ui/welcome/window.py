@@ -197,7 +197,7 @@ class WelcomeWindow(AppWindow):
         self.profiles = {p.name: p for p in profiles if isinstance(p, ProfileView)}
         self.profile_list.clear()
         for view in self.profiles.values():
-            item = QListWidgetItem(f"{view.display_name}  ·  {self._role_text(view.role)}")
+            item = QListWidgetItem(self._profile_text(view))
             item.setData(Qt.ItemDataRole.UserRole, view.name)
             self.profile_list.addItem(item)
         if self.profiles:
@@ -206,8 +206,11 @@ class WelcomeWindow(AppWindow):
         else:
             self.show_page("create")
 
-    def _role_text(self, role: Role) -> str:
-        return self.tr("Counselor") if role is Role.COUNSELOR else self.tr("Client")
+    def _profile_text(self, view: ProfileView) -> str:
+        if not view.role_known:  # locked: its role is inside the encrypted profile
+            return view.display_name
+        role = self.tr("Counselor") if view.role is Role.COUNSELOR else self.tr("Client")
+        return f"{view.display_name}  ·  {role}"
 
     def selected_profile(self) -> str | None:
         item = self.profile_list.currentItem()
@@ -357,5 +360,5 @@ class WelcomeWindow(AppWindow):
             key = item.data(Qt.ItemDataRole.UserRole)
             view = self.profiles.get(key) if isinstance(key, str) else None
             if view is not None:
-                item.setText(f"{view.display_name}  ·  {self._role_text(view.role)}")
+                item.setText(self._profile_text(view))
         self.on_passphrase_edited()
