@@ -474,3 +474,66 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(home: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert err == ""
+
+
+def _row_counts(home: Path, name: str) -> dict[str, int]:
+    """How many rows each table of the profile's database holds."""
+    with profiles.unlock_profile(name, PASS, home=home) as profile:
+        conn = profile.store.conn
+        tables = [
+            str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return {t: int(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables}  # noqa: S608
+
+
+COUNSELOR_ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("notes add", ("--client", "1", "--session", "1", "--text", "rahasia")),
+    ("notes edit", ("1", "--text", "rahasia")),
+    ("notes list", ()),
+    ("notes show", ("1",)),
+    ("notes search", ("rahasia",)),
+    ("notes export", ("--format", "markdown", "--plaintext", "--out", "{out}")),
+    ("notes export", ("--out", "{out}")),
+    ("notes verify", ()),
+    ("disclosure show", ()),
+    ("disclosure edit", ("--lang", "en", "--file", "{text}")),
+    ("disclosure history", ()),
+    ("disclosure profile", ("--credentials", "M.Psi.", "--regenerate")),
+    ("publish", ("--relay", "ws://127.0.0.1:9/ws", "--profile-file", "{profile}")),
+)
+CLIENT_ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("open", ("securechat:invite?v=1",)),
+    ("consent", ("securechat:invite?v=1", "--message", "halo")),
+)
+
+
+def test_a_command_for_the_other_role_is_refused_and_writes_nothing(
+    home: Path, tmp_path: Path
+) -> None:
+    """Every notes action (but read-export), every disclosure action and publish, run with a
+    client profile, and open and consent run with a counselor profile, exit 1 with the one
+    line "'<command>' is for counselors; this profile is a client." (or the reverse); no row
+    of either profile's database changes and no file is written."""
+    run(home, "--profile", "ayu", "init", "--role", "client", "--name", "Ayu")
+    out = tmp_path / "exports" / "notes.out"
+    out.parent.mkdir()
+    text = tmp_path / "text.txt"
+    text.write_text("Teks pernyataan.", encoding="utf-8")
+    profile_file = tmp_path / "profile.json"
+    profile_file.write_text('{"name": "Ayu", "credentials": "M.Psi."}', encoding="utf-8")
+    files = {"out": str(out), "text": str(text), "profile": str(profile_file)}
+    cases = [("ayu", "counselors", "client", *case) for case in COUNSELOR_ONLY]
+    cases += [("sari", "clients", "counselor", *case) for case in CLIENT_ONLY]
+    before = {name: _row_counts(home, name) for name in ("ayu", "sari")}
+    for name, needed, actual, command, args in cases:
+        argv = [*command.split(), *(arg.format(**files) for arg in args)]
+        result = run(home, "--profile", name, *argv, SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr == (
+            f"securechat-cli: error: '{command}' is for {needed}; this profile is a {actual}.\n"
+        )
+        assert result.stdout == ""
+    as_json = run(home, "--json", "--profile", "ayu", "notes", "add", *COUNSELOR_ONLY[0][1])
+    assert json.loads(as_json.stderr)["error"] == "InvalidInput"
+    assert {name: _row_counts(home, name) for name in ("ayu", "sari")} == before
+    assert list(out.parent.iterdir()) == []
