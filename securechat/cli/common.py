@@ -41,6 +41,7 @@ from securechat.errors import (
     ProfileNotFound,
 )
 from securechat.paths import home_dir
+from securechat.secret import check_new_passphrase
 
 __all__ = [
     "NEW_PASSPHRASE_ENV",
@@ -275,21 +276,21 @@ def read_secret(env_name: str, file: Path | None, what: str, file_option: str) -
 
 def read_new_secret(env_name: str, file: Path | None, what: str, file_option: str) -> str:
     """A new passphrase: from `env_name`, else the first line of `file` (given with
-    `file_option`), else asked twice.
+    `file_option`), else asked twice (a too short first entry is refused at once).
 
     Raises:
-        InvalidInput: empty, or the two typed entries differ, or it must be asked for and
-            there is no terminal.
+        InvalidInput: shorter than `MIN_PASSPHRASE_LENGTH` (`check_new_passphrase`), or the
+            two typed entries differ, or it must be asked for and there is no terminal.
     """
     given = _given(env_name, file)
     if given is not None:
+        check_new_passphrase(given, what)
         return given
     first = _ask(f"New {what}: ", what, env_name, file_option)
+    check_new_passphrase(first, what)
     second = _ask(f"Repeat the new {what}: ", what, env_name, file_option)
     if first != second:
         raise InvalidInput("The two entries differ. Nothing was changed.")
-    if not first:
-        raise InvalidInput("The passphrase must not be empty.")
     return first
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from crypto.envelope import Control, ControlAction, SessionSummary
 from crypto.passphrase import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
-from securechat import api, profiles
+from securechat import api, profiles, secret
 from securechat.conversations import SendRequest
-from tests.securechat.conftest import PASSPHRASE, add_clients
+from tests.securechat.conftest import PASSPHRASE, add_clients, fast_kdf
 from tests.securechat.engine_helpers import FakeRelay, first_contact, make_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,13 +134,24 @@ def test_notes_workflow(home: Path, tmp_path: Path) -> None:
 
     out = tmp_path / "export.scx"
     export = run(
-        home, "--json", "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor"
+        home,
+        "--json",
+        "notes",
+        "export",
+        "--out",
+        str(out),
+        SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan",
     )
     assert export.returncode == 0, export.stderr
     assert lines(export) == [{"event": "notes_exported", "format": "encrypted", "notes": 1}]
     assert b"cemas" not in out.read_bytes()
     back = run(
-        home, "--json", "notes", "read-export", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor"
+        home,
+        "--json",
+        "notes",
+        "read-export",
+        str(out),
+        SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan",
     )
     assert lines(back)[0]["sections"]["plan"] == "Jurnal harian"
     wrong = run(home, "notes", "read-export", str(out), SECURECHAT_EXPORT_PASSPHRASE="salah")
@@ -181,12 +192,12 @@ def test_markdown_needs_plaintext_flag(home: Path, tmp_path: Path) -> None:
 def test_profiles_passwd_and_disclosure(home: Path, tmp_path: Path) -> None:
     """profiles lists, passwd switches passphrases, disclosure show/edit make versions."""
     assert lines(run(home, "--json", "profiles")) == [{"profile": "sari"}]
-    changed = run(home, "passwd", SECURECHAT_NEW_PASSPHRASE="yang baru")
+    changed = run(home, "passwd", SECURECHAT_NEW_PASSPHRASE="sandi yang baru")
     assert changed.returncode == 0, changed.stderr
     assert run(home, "notes", "list").returncode == 3
-    assert run(home, "notes", "list", passphrase="yang baru").returncode == 0
+    assert run(home, "notes", "list", passphrase="sandi yang baru").returncode == 0
 
-    show = run(home, "--json", "disclosure", "show", passphrase="yang baru")
+    show = run(home, "--json", "disclosure", "show", passphrase="sandi yang baru")
     docs = lines(show)
     assert [d["lang"] for d in docs] == ["en", "id"]
     assert all(d["version"] == 1 for d in docs)
@@ -202,14 +213,14 @@ def test_profiles_passwd_and_disclosure(home: Path, tmp_path: Path) -> None:
         "id",
         "--file",
         str(new_text),
-        passphrase="yang baru",
+        passphrase="sandi yang baru",
     )
     # Never published: the edit replaces the draft, which keeps its number.
     assert lines(edit)[0]["version"] == 1
     assert lines(edit)[0]["published"] is False
-    again = run(home, "--json", "disclosure", "show", "--lang", "id", passphrase="yang baru")
+    again = run(home, "--json", "disclosure", "show", "--lang", "id", passphrase="sandi yang baru")
     assert lines(again)[0]["text"] == "Teks pernyataan yang baru."
-    history = run(home, "disclosure", "history", passphrase="yang baru")
+    history = run(home, "disclosure", "history", passphrase="sandi yang baru")
     assert history.returncode == 0, history.stderr
     assert history.stdout.strip().endswith("\tdraft")
 
@@ -361,11 +372,19 @@ def test_read_export_asks_for_its_passphrase_once(home: Path, tmp_path: Path) ->
     variable and option, as InvalidInput."""
     run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
     out = tmp_path / "notes.scx"
-    export = run(home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+    export = run(
+        home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan"
+    )
     assert export.returncode == 0, export.stderr
 
     typed = run(
-        home, "--json", "notes", "read-export", str(out), passphrase=None, stdin_text="ekspor\n"
+        home,
+        "--json",
+        "notes",
+        "read-export",
+        str(out),
+        passphrase=None,
+        stdin_text="ekspor catatan\n",
     )
     assert typed.returncode == 0, typed.stderr
     assert typed.stderr.count("Export passphrase:") == 1
@@ -527,7 +546,7 @@ def test_a_command_for_the_other_role_is_refused_and_writes_nothing(
     before = {name: _row_counts(home, name) for name in ("ayu", "sari")}
     for name, needed, actual, command, args in cases:
         argv = [*command.split(), *(arg.format(**files) for arg in args)]
-        result = run(home, "--profile", name, *argv, SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+        result = run(home, "--profile", name, *argv, SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan")
         assert result.returncode == 1, (command, result.stderr)
         assert result.stderr == (
             f"securechat-cli: error: '{command}' is for {needed}; this profile is a {actual}.\n"
@@ -537,3 +556,42 @@ def test_a_command_for_the_other_role_is_refused_and_writes_nothing(
     assert json.loads(as_json.stderr)["error"] == "InvalidInput"
     assert {name: _row_counts(home, name) for name in ("ayu", "sari")} == before
     assert list(out.parent.iterdir()) == []
+
+
+def test_a_new_passphrase_shorter_than_ten_characters_is_refused(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init`, `passwd` (given or typed) and an encrypted `notes export` refuse a new
+    passphrase of fewer than 10 characters with exit 1 and one line saying the minimum; no
+    profile or export is made, the old passphrase still works. A profile whose short
+    passphrase an earlier version accepted still opens."""
+    short = "yang baru"  # nine characters
+    too_short = "securechat-cli: error: The new passphrase is too short: use at least 10 characters"
+    init = run(
+        home, "--profile", "ayu", "init", "--role", "client", "--name", "Ayu", passphrase=short
+    )
+    assert init.returncode == 1
+    assert init.stderr.startswith(too_short)
+    assert init.stderr.count("\n") == 1
+    assert not profiles.profile_dir("ayu", home).exists()
+
+    given = run(home, "passwd", SECURECHAT_NEW_PASSPHRASE=short)
+    typed = run(home, "passwd", stdin_text="pendek\npendek\n")  # refused before the repeat
+    for result in (given, typed):
+        assert result.returncode == 1
+        assert too_short in result.stderr
+    assert "Repeat" not in typed.stderr
+    assert run(home, "notes", "list").returncode == 0  # the old passphrase still opens it
+
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
+    out = tmp_path / "notes.scx"
+    export = run(home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+    assert export.returncode == 1
+    assert "The new export passphrase is too short" in export.stderr
+    assert not out.exists()
+
+    monkeypatch.setattr(secret, "MIN_PASSPHRASE_LENGTH", 1)  # as an earlier version allowed
+    profiles.create_profile("lama", "counselor", "Lama", "pw", home=home, kdf=fast_kdf()).lock()
+    monkeypatch.undo()
+    old = run(home, "--profile", "lama", "notes", "list", passphrase="pw")
+    assert old.returncode == 0, old.stderr
