@@ -595,3 +595,20 @@ def test_a_new_passphrase_shorter_than_ten_characters_is_refused(
     monkeypatch.undo()
     old = run(home, "--profile", "lama", "notes", "list", passphrase="pw")
     assert old.returncode == 0, old.stderr
+
+
+def test_a_search_of_more_than_32_words_is_refused(home: Path) -> None:
+    """`notes search` with 33 words exits 1 with one line saying the limit (it used to drop
+    the 33rd word and list notes without it); 32 words still search."""
+    words = [f"kata{i}" for i in range(32)]
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", " ".join(words))
+    found = run(home, "--json", "notes", "search", " ".join(words))
+    assert [hit["note_id"] for hit in lines(found)] == [1]
+    refused = run(home, "notes", "search", " ".join([*words, "tidakada"]))
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        "securechat-cli: error: The search is too long: use at most 32 words and 2000 characters.\n"
+    )
+    as_json = run(home, "--json", "notes", "search", " ".join([*words, "tidakada"]))
+    assert json.loads(as_json.stderr)["error"] == "SearchTooLong"
