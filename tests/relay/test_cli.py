@@ -307,6 +307,47 @@ async def test_serve_refuses_a_database_it_cannot_write(tmp_path: Path) -> None:
     assert "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing database"])
+async def test_serve_says_a_read_only_data_directory_is_read_only(
+    tmp_path: Path, existing: bool
+) -> None:
+    """serve on a data directory its user may not write (empty, or holding a database that
+    is itself writable) exits 1 saying the directory is read-only and what to do, where it
+    said only "cannot open the relay database"; stats on it says the same and whom to run
+    it as. Nothing is created there."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if existing:
+        store = SQLiteStore(data)
+        await store.open()
+        await store.close()
+    before = sorted(p.name for p in data.iterdir())
+    data.chmod(0o500)
+    try:
+        r = await asyncio.to_thread(
+            cli, "serve", "--port", "0", "--data-dir", str(data), timeout=20, prefix=unprivileged()
+        )
+        stats = await asyncio.to_thread(
+            cli, "stats", "--data-dir", str(data), timeout=20, prefix=unprivileged()
+        )
+    finally:
+        data.chmod(0o700)
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == (
+        f"securechat-relay: error: the data directory {data} is read-only (the relay's user "
+        "cannot create files in it, and the database and its -wal and -shm files live there): "
+        "make it writable by that user, for example by chowning it to that user, or choose "
+        "another data directory"
+    )
+    assert "serving" not in r.stderr
+    assert "Traceback" not in r.stderr
+    assert sorted(p.name for p in data.iterdir()) == before
+    if existing:
+        assert stats.returncode == 1
+        assert f"the data directory {data} is read-only for this user" in stats.stderr
+        assert "run stats as the relay's user" in stats.stderr
+
+
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
