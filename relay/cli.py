@@ -10,12 +10,16 @@
 Exit codes: 0 success, 1 runtime failure (port in use, unusable data directory, relay
 unreachable, check failed), 2 bad usage or configuration. Errors are one line on stderr.
 The process sets ``umask 077`` before anything touches the disk.
+
+SIGTERM or SIGINT stops ``serve`` cleanly (exit 0, "shutting down" logged) at any moment from
+the start of `main` on: during start-up, while serving, and while shutting down. That is why
+this module imports only the standard library at its top and the rest (aiohttp, PyNaCl, the
+server: about half a second) inside the commands, after `serve` has taken over the signals.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import errno
 import gc
@@ -27,17 +31,11 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
-from nacl.signing import SigningKey
-
-from relay.client import RelayClient
-from relay.config import RelayConfig, load_config
-from relay.exceptions import ClientError, CommandFailed, ConfigError, RelayError, StoreError
-from relay.protocol import Msg
-from relay.server import RelayServer
-from relay.store import read_stats
+if TYPE_CHECKING:
+    from relay.config import RelayConfig
 
 __all__ = ["main", "run_check"]
 
@@ -95,6 +93,8 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _run(coro_fn: Callable[[], Any]) -> Any:
+    import asyncio
+
     factory = None
     try:
         import uvloop  # optional speed-up
@@ -108,8 +108,40 @@ def _run(coro_fn: Callable[[], Any]) -> Any:
 
 # ---- serve ------------------------------------------------------------------------------------
 
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class _StopRequest:
+    """The stop signals' handler whenever the event loop is not running: it remembers that a
+    stop was asked for, and `_serve_async` stops as soon as it can."""
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.signal = signum
+
+    def install(self) -> None:
+        for sig in _STOP_SIGNALS:
+            signal.signal(sig, self)
+
 
 def _serve(args: argparse.Namespace) -> int:
+    # First of all, before the slow imports: SIGTERM's default action would end the process
+    # with 143 and no word in the log.
+    stop_request = _StopRequest()
+    stop_request.install()
+    try:
+        return _serve_with(args, stop_request)
+    finally:
+        # The event loop gave the signals back to their defaults when it closed.
+        stop_request.install()
+
+
+def _serve_with(args: argparse.Namespace, stop_request: _StopRequest) -> int:
+    from relay.config import load_config
+    from relay.exceptions import ConfigError
+
     overrides = {
         "host": args.host,
         "port": args.port,
@@ -136,11 +168,24 @@ def _serve(args: argparse.Namespace) -> int:
     # Each command allocates a few short-lived containers; with the default thresholds the
     # cyclic GC ran often enough to take a third of the relay's CPU under load.
     gc.set_threshold(50_000, 20, 20)
-    result: int = _run(lambda: _serve_async(cfg))
+    result: int = _run(lambda: _serve_async(cfg, stop_request))
     return result
 
 
-async def _serve_async(cfg: RelayConfig) -> int:
+async def _serve_async(cfg: RelayConfig, stop_request: _StopRequest) -> int:
+    import asyncio
+
+    from relay.exceptions import ConfigError, StoreError
+    from relay.server import RelayServer
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in _STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    if stop_request.signal is not None:  # asked before the loop took the signals over
+        log.info("shutting down: stopped while starting")
+        return 0
     server = RelayServer(cfg)
     try:
         await server.start()
@@ -150,13 +195,12 @@ async def _serve_async(cfg: RelayConfig) -> int:
         if exc.errno == errno.EADDRINUSE:
             return _fail(f"cannot listen on {cfg.host}:{cfg.port}: address already in use")
         return _fail(f"cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}")
+    if stop.is_set():  # asked while the store opened and the socket bound
+        log.info("shutting down: stopped while starting")
+        await server.close()
+        return 0
     gc.collect()
     gc.freeze()  # what exists after start-up lives for the whole run
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
     if cfg.port_file is not None:
         try:
             tmp = cfg.port_file.with_name(cfg.port_file.name + ".tmp")
@@ -181,6 +225,14 @@ async def run_check(url: str, timeout: float = 10.0, out: Callable[[str], None] 
     Raises:
         RelayError: with a message naming the step that failed.
     """
+    import asyncio
+
+    from nacl.signing import SigningKey
+
+    from relay.client import RelayClient
+    from relay.exceptions import ClientError, CommandFailed, RelayError
+    from relay.protocol import Msg
+
     step = "connect"
     try:
         async with asyncio.timeout(timeout * 8):
@@ -224,6 +276,8 @@ async def run_check(url: str, timeout: float = 10.0, out: Callable[[str], None] 
 
 def _why_no_connection(exc: BaseException | None) -> str | None:
     """What a self-hoster can do about a failed connection (never the URL), if we know."""
+    import aiohttp
+
     if isinstance(exc, aiohttp.WSServerHandshakeError):
         return (
             f"the server answered HTTP {exc.status} instead of opening a WebSocket: it is not "
@@ -258,6 +312,8 @@ def _why_no_connection(exc: BaseException | None) -> str | None:
 def _check(args: argparse.Namespace) -> int:
     if not args.url.startswith(("ws://", "wss://")):
         return _fail("the URL must start with ws:// or wss://", 2)
+    from relay.exceptions import RelayError
+
     try:
         _run(lambda: run_check(args.url, args.timeout))
     except RelayError as exc:
@@ -270,6 +326,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
+    from relay.exceptions import StoreError
+    from relay.store import read_stats
+
     try:
         st = read_stats(args.data_dir)
     except StoreError as exc:

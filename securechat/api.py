@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 __all__ = [
+    "MIN_PASSPHRASE_LENGTH",
     "ConnectionChanged",
     "ConnectionState",
     "ConsentRequired",
@@ -48,6 +49,11 @@ __all__ = [
     "SessionSummary",
     "SettingsView",
 ]
+
+MIN_PASSPHRASE_LENGTH = 10
+"""The fewest characters a new passphrase (a profile's, or an export's) may have. Checked by
+the core (`securechat.secret.check_new_passphrase`) and shown by the faces; passphrases
+chosen before this rule still unlock."""
 
 
 class Role(enum.StrEnum):
@@ -270,7 +276,9 @@ class ServiceAPI(Protocol):
         """`passphrase=None` unlocks with the key remembered in the keyring."""
 
     async def lock(self, reason: str = "user") -> None: ...
-    async def change_passphrase(self, old: str, new: str) -> None: ...
+    async def change_passphrase(self, old: str, new: str) -> None:
+        """`new` (like `create_profile`'s passphrase) needs `MIN_PASSPHRASE_LENGTH`
+        characters, else `InvalidInput`."""
 
     # counselor
     async def publish(self, relay_url: str, *, directory: bool = False) -> str:

@@ -12,7 +12,8 @@
     │   └── UnsupportedSchema       the database was written by a newer securechat
     ├── KeyringUnavailable          no usable system keyring for "remember on this device"
     ├── InvalidInput                a value given by the user is out of range or malformed
-    │   └── InvalidInvite           an invite link or relay address that cannot be used
+    │   ├── InvalidInvite           an invite link or relay address that cannot be used
+    │   └── SearchTooLong           a notes search of more words or characters than allowed
     ├── NotFound                    a record (note, revision, disclosure) does not exist
     ├── RelayUnavailable            the relay cannot be reached (or the connection dropped) in time
     ├── ExportError                 exports of counselor records
@@ -57,6 +58,7 @@ __all__ = [
     "ProfileNotFound",
     "ProfileReadOnly",
     "RelayUnavailable",
+    "SearchTooLong",
     "SecureChatError",
     "StorageError",
     "UnsupportedSchema",
@@ -153,6 +155,13 @@ class InvalidInvite(InvalidInput):
     """An invite link or relay address is damaged, of an unknown version, or unsafe to use."""
 
     default_message = "This invite link cannot be used."
+
+
+class SearchTooLong(InvalidInput):
+    """A notes search has more words or characters than a search may have: refused, since
+    leaving some words out would widen the search (its words must all match)."""
+
+    default_message = "The search is too long. Use fewer words."
 
 
 class NotFound(SecureChatError):

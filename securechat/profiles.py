@@ -60,7 +60,7 @@ from securechat.errors import (
     WrongPassphrase,
 )
 from securechat.paths import ensure_private_dir, home_dir, profiles_dir, write_private_atomic
-from securechat.secret import SecretKey
+from securechat.secret import SecretKey, check_new_passphrase
 from securechat.store import Store, now_ms
 from securechat.store.db import DatabaseError, storage_error
 
@@ -269,7 +269,8 @@ def create_profile(
 
     Raises:
         InvalidProfileName: the name is not acceptable.
-        InvalidInput: unknown role, empty display name or passphrase.
+        InvalidInput: unknown role, empty display name, passphrase too short
+            (`check_new_passphrase`).
         ProfileExists: a profile of that name exists.
     """
     directory = profile_dir(name, home)
@@ -278,8 +279,7 @@ def create_profile(
     display_name = display_name.strip()
     if not display_name or len(display_name) > 200:
         raise InvalidInput("The display name must be 1 to 200 characters.")
-    if not passphrase:
-        raise InvalidInput("The passphrase must not be empty.")
+    check_new_passphrase(passphrase)
     params = kdf if kdf is not None else KdfParams.generate()
     ensure_private_dir(directory.parent)
     try:
@@ -425,12 +425,11 @@ def change_passphrase(
 
     Raises:
         ProfileLocked: the profile is locked.
-        InvalidInput: the new passphrase is empty.
+        InvalidInput: the new passphrase is too short (`check_new_passphrase`).
         StorageError: SQLCipher refused the re-key; the old passphrase still works.
     """
     old_key = profile._key_or_raise()
-    if not new_passphrase:
-        raise InvalidInput("The passphrase must not be empty.")
+    check_new_passphrase(new_passphrase)
     params = kdf if kdf is not None else KdfParams.generate()
     new_key = SecretKey(derive_key(new_passphrase, params))
     directory = profile.directory

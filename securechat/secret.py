@@ -1,4 +1,5 @@
-"""A holder for key material that never prints itself and can be wiped.
+"""A holder for key material that never prints itself and can be wiped; the rule for new
+passphrases.
 
 `SecretKey` keeps its bytes in a `bytearray` so `wipe()` can overwrite them in place. This is
 best effort: Python may have made copies (the `bytes` returned by Argon2id, the hex string
@@ -13,9 +14,25 @@ from __future__ import annotations
 
 import hmac
 
-from securechat.errors import ProfileLocked
+from securechat.api import MIN_PASSPHRASE_LENGTH
+from securechat.errors import InvalidInput, ProfileLocked
 
-__all__ = ["SecretKey"]
+__all__ = ["SecretKey", "check_new_passphrase"]
+
+
+def check_new_passphrase(passphrase: str, what: str = "passphrase") -> None:
+    """Refuse a new passphrase (`what`: which one, for the message) shorter than
+    `MIN_PASSPHRASE_LENGTH` characters. Existing passphrases are never checked: a profile made
+    before the rule still unlocks.
+
+    Raises:
+        InvalidInput: too short (or empty).
+    """
+    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise InvalidInput(
+            f"The new {what} is too short: use at least {MIN_PASSPHRASE_LENGTH} characters "
+            "(a few words are easy to remember and hard to guess). Nothing was saved."
+        )
 
 
 class SecretKey:

@@ -58,6 +58,9 @@ MESSAGES: dict[str, str] = {
     "InvalidInvite": QT_TRANSLATE_NOOP(
         "errors", "This invite link is not valid. Please ask your counselor for a new one."
     ),
+    "SearchTooLong": QT_TRANSLATE_NOOP(
+        "errors", "This search is too long. Please search for at most 32 words."
+    ),
     "NotFound": QT_TRANSLATE_NOOP("errors", "That item no longer exists."),
     "ExportError": QT_TRANSLATE_NOOP(
         "errors", "The export could not be written. Please check the folder and the free space."

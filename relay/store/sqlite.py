@@ -159,6 +159,11 @@ def _probe_writable(conn: sqlite3.Connection, data_dir: Path) -> None:
     conn.execute("ROLLBACK")
 
 
+def _writable_dir(data_dir: Path) -> bool:
+    """Whether this process may create files in `data_dir` (SQLite's -wal and -shm files)."""
+    return os.access(data_dir, os.W_OK | os.X_OK)
+
+
 def _stats(conn: sqlite3.Connection) -> StoreStats:
     def count(table: str) -> int:
         return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
@@ -194,6 +199,12 @@ def read_stats(data_dir: Path) -> StoreStats:
         finally:
             conn.close()
     except sqlite3.Error as exc:
+        if not _writable_dir(data_dir):
+            raise StoreError(
+                f"cannot read the relay database: the data directory {data_dir} is read-only "
+                "for this user, and reading needs the database's -shm file there; run stats "
+                "as the relay's user"
+            ) from exc
         raise StoreError("cannot read the relay database") from exc
 
 
@@ -284,6 +295,13 @@ class SQLiteStore(Store):
             self._reader = _connect(self.path, readonly=True)
             self._checkpointer = _connect(self.path)
         except sqlite3.Error as exc:
+            if not _writable_dir(self.data_dir):
+                raise StoreError(
+                    f"the data directory {self.data_dir} is read-only (the relay's user cannot "
+                    "create files in it, and the database and its -wal and -shm files live "
+                    "there): make it writable by that user, for example by chowning it to that "
+                    "user, or choose another data directory"
+                ) from exc
             raise StoreError(f"cannot open the relay database in {self.data_dir}") from exc
         except OSError as exc:
             raise StoreError(

@@ -10,6 +10,9 @@
     safety-number CONVERSATION [--verified]
     withdraw CONVERSATION
 
+`publish` is for counselor profiles only, `open` and `consent` for client profiles only
+(`for_role`): the other role is refused before anything is fetched or written.
+
 The service runs without background connections (`autoconnect=False`): only `sync` (and the
 one-off relay commands of publish, open and consent) talk to a relay.
 
@@ -28,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from securechat import api
-from securechat.cli.common import Context, positive_int, shown, shown_lines
+from securechat.cli.common import Context, for_role, positive_int, shown, shown_lines
 from securechat.disclosure import CounselorProfile, DisclosureBook
 from securechat.errors import InvalidInput, KeyringUnavailable, NotRemembered
 from securechat.service import Service
@@ -45,16 +48,19 @@ def register(sub: Any) -> None:
     p.add_argument("--disclosure-id", type=Path, help="UTF-8 Indonesian disclosure text")
     p.add_argument("--directory", action="store_true", help="list me in the relay directory")
     p.set_defaults(handler=_publish)
+    for_role(p, "counselor")
 
     p = sub.add_parser("open", help="client: show an invite's profile and disclosure")
     p.add_argument("invite")
     p.set_defaults(handler=_open)
+    for_role(p, "client")
 
     p = sub.add_parser("consent", help="client: consent to the disclosure and say hello")
     p.add_argument("invite")
     p.add_argument("--language", choices=("en", "id"), default="en")
     p.add_argument("--message", default="", help="your first words")
     p.set_defaults(handler=_consent)
+    for_role(p, "client")
 
     p = sub.add_parser(
         "conversations", help="list conversations (peers who share a name are marked)"
@@ -109,6 +115,7 @@ def _run(ctx: Context, body: Callable[[Service], Awaitable[int]]) -> int:
                     await service.unlock(name, ctx.ask_passphrase(f"Passphrase for {name}: "))
             else:
                 await service.unlock(name, passphrase)
+            ctx.check_role(service._profile_or_raise().role)
             return await body(service)
         finally:
             await service.close()

@@ -1,6 +1,6 @@
 """CLI commands for the counselor's disclosure: `disclosure show|edit|history|profile`.
 
-`disclosure profile` sets the public profile (credentials, hours, ...); with `--regenerate`
+Every action is for counselor profiles only (`for_role`). `disclosure profile` sets the public profile (credentials, hours, ...); with `--regenerate`
 it re-renders the default text from it, which replaces any hand-edited text.
 
 A version is a draft until it is published; saving over a draft keeps its number, saving over
@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from securechat.cli.common import Context
+from securechat.cli.common import Context, for_role
 from securechat.disclosure import LANGUAGES, CounselorProfile, DisclosureBook
 from securechat.errors import InvalidInput
 
@@ -30,14 +30,17 @@ def register(sub: Any) -> None:
     p.add_argument("--lang", choices=(*LANGUAGES, "all"), default="all")
     p.add_argument("--version", type=int)
     p.set_defaults(handler=_show)
+    for_role(p, "counselor")
 
     p = dsub.add_parser("edit", help="replace one language's text from a UTF-8 file")
     p.add_argument("--lang", choices=LANGUAGES, required=True)
     p.add_argument("--file", type=Path, required=True)
     p.set_defaults(handler=_edit)
+    for_role(p, "counselor")
 
     p = dsub.add_parser("history", help="list versions")
     p.set_defaults(handler=_history)
+    for_role(p, "counselor")
 
     p = dsub.add_parser("profile", help="show or update the counselor's public profile")
     p.add_argument("--name")
@@ -54,6 +57,7 @@ def register(sub: Any) -> None:
         help="re-render the default disclosure from the profile (replaces edited text)",
     )
     p.set_defaults(handler=_profile)
+    for_role(p, "counselor")
 
 
 def _show(ctx: Context, args: argparse.Namespace) -> int:

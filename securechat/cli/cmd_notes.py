@@ -1,6 +1,8 @@
 """CLI commands for counselor notes: `notes add|edit|list|show|search|export|read-export|verify`.
 
-Note text is printed only by `show` and `search` (the counselor asked to see it). Export
+Every action but `read-export` (which opens a file, not a profile) is for counselor profiles
+only (`for_role`). Note text is printed only by `show` and `search` (the counselor asked to see
+it). Export
 passphrases come from `$SECURECHAT_EXPORT_PASSPHRASE`, `--export-passphrase-file` or a prompt.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from securechat.cli.common import (
     Context,
+    for_role,
     new_kdf_params,
     positive_int,
     read_new_secret,
@@ -45,26 +48,31 @@ def register(sub: Any) -> None:
     p.add_argument("--template", choices=sorted(TEMPLATES), default="free")
     _section_args(p)
     p.set_defaults(handler=_add)
+    for_role(p, "counselor")
 
     p = nsub.add_parser("edit", help="add a revision; sections not given keep their text")
     p.add_argument("note_id", type=int)
     _section_args(p)
     p.set_defaults(handler=_edit)
+    for_role(p, "counselor")
 
     p = nsub.add_parser("list", help="list notes (no text)")
     _whose_args(p, required=False)
     p.add_argument("--session")
     p.set_defaults(handler=_list)
+    for_role(p, "counselor")
 
     p = nsub.add_parser("show", help="show a note (recorded in the audit log)")
     p.add_argument("note_id", type=int)
     p.add_argument("--history", action="store_true", help="every revision")
     p.set_defaults(handler=_show)
+    for_role(p, "counselor")
 
     p = nsub.add_parser("search", help="full-text search over current notes")
     p.add_argument("query")
     p.add_argument("--limit", type=positive_int, default=50, help="at most this many (1-500)")
     p.set_defaults(handler=_search)
+    for_role(p, "counselor")
 
     p = nsub.add_parser("export", help="export notes, encrypted unless --format markdown")
     p.add_argument("--out", type=Path, required=True)
@@ -77,6 +85,7 @@ def register(sub: Any) -> None:
     p.add_argument("--note", type=int, action="append", dest="note_ids")
     p.add_argument("--export-passphrase-file", type=Path)
     p.set_defaults(handler=_export)
+    for_role(p, "counselor")
 
     p = nsub.add_parser("read-export", help="decrypt an encrypted export and print its notes")
     p.add_argument("file", type=Path)
@@ -85,6 +94,7 @@ def register(sub: Any) -> None:
 
     p = nsub.add_parser("verify", help="check the audit log's hash chain")
     p.set_defaults(handler=_verify)
+    for_role(p, "counselor")
 
 
 def _section_args(p: argparse.ArgumentParser) -> None:

@@ -15,7 +15,6 @@ from securechat.cli.common import (
     read_new_secret,
 )
 from securechat.disclosure import CounselorProfile, DisclosureBook
-from securechat.errors import InvalidInput
 
 __all__ = ["register"]
 
@@ -81,8 +80,6 @@ def _passwd(ctx: Context, args: argparse.Namespace) -> int:
         new = read_new_secret(
             NEW_PASSPHRASE_ENV, args.new_passphrase_file, "passphrase", "--new-passphrase-file"
         )
-        if not new:
-            raise InvalidInput("The passphrase must not be empty.")
         profiles.change_passphrase(profile, new, kdf=new_kdf_params())
         ctx.emit(
             {"event": "passphrase_changed", "profile": profile.name},

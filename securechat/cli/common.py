@@ -6,6 +6,11 @@ accepted as command-line arguments, which other users could read from the proces
 Without a terminal to prompt on, a command fails with `InvalidInput` naming the variable and
 the option that would have supplied the secret.
 
+Roles: a command for one role only (notes and disclosure for counselors; open and consent for
+clients) is declared with `for_role` when it is registered. `Context.unlock` and
+`Context.check_role` refuse it for a profile of the other role with one line naming the
+command, before the command reads or writes anything.
+
 Output: human-readable lines, or with `--json` exactly one JSON object per line on stdout.
 Text another person chose (names, messages, summaries, referrals, a counselor's profile and
 disclosure) goes through `shown` / `shown_lines` for human output: control and format
@@ -36,12 +41,14 @@ from securechat.errors import (
     ProfileNotFound,
 )
 from securechat.paths import home_dir
+from securechat.secret import check_new_passphrase
 
 __all__ = [
     "NEW_PASSPHRASE_ENV",
     "PASSPHRASE_ENV",
     "Context",
     "Handler",
+    "for_role",
     "new_kdf_params",
     "read_new_secret",
     "read_secret",
@@ -103,6 +110,11 @@ def shown_lines(untrusted: str, indent: str) -> str:
     return ("\n" + indent).join(shown(line) for line in lines)
 
 
+def for_role(parser: argparse.ArgumentParser, role: profiles.Role) -> None:
+    """Declare the command of `parser` (a subcommand's parser) one for `role` profiles only."""
+    parser.set_defaults(only_for_role=role, command_name=parser.prog.partition(" ")[2])
+
+
 @dataclass
 class Context:
     """Parsed global options plus helpers for commands."""
@@ -111,16 +123,31 @@ class Context:
     json: bool
     profile_name: str | None
     passphrase_file: Path | None
+    only_for_role: str | None = None  # set by `for_role`
+    command_name: str = ""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
-        """Build from the global options."""
+        """Build from the global options (and the command's role, if it declared one)."""
         return cls(
             home=home_dir(args.home),
             json=bool(args.json),
             profile_name=args.profile,
             passphrase_file=args.passphrase_file,
+            only_for_role=getattr(args, "only_for_role", None),
+            command_name=getattr(args, "command_name", ""),
         )
+
+    def check_role(self, role: str) -> None:
+        """Refuse to run a command declared for the other role than `role` (the profile's).
+
+        Raises:
+            InvalidInput: the command is for the other role; it names the command.
+        """
+        if self.only_for_role is not None and role != self.only_for_role:
+            raise InvalidInput(
+                f"'{self.command_name}' is for {self.only_for_role}s; this profile is a {role}."
+            )
 
     def emit(self, record: dict[str, Any], text: str | None = None) -> None:
         """Print one result: a JSON line with `--json`, else `text` (or key: value lines)."""
@@ -179,11 +206,22 @@ class Context:
         return _ask(prompt, "passphrase", PASSPHRASE_ENV, "--passphrase-file")
 
     def unlock(self) -> profiles.Profile:
-        """Unlock the chosen profile: passphrase if given, else remembered key, else prompt.
+        """Unlock the chosen profile: passphrase if given, else remembered key, else prompt;
+        then `check_role` (a refused profile is locked again, untouched).
 
         Raises:
             the `securechat.errors` of `unlock_profile` / `unlock_remembered`.
+            InvalidInput: the command is for the other role.
         """
+        profile = self._unlock()
+        try:
+            self.check_role(profile.role)
+        except InvalidInput:
+            profile.lock()
+            raise
+        return profile
+
+    def _unlock(self) -> profiles.Profile:
         name = self.resolve_profile_name()
         passphrase = self.passphrase()
         if passphrase is None:
@@ -238,21 +276,21 @@ def read_secret(env_name: str, file: Path | None, what: str, file_option: str) -
 
 def read_new_secret(env_name: str, file: Path | None, what: str, file_option: str) -> str:
     """A new passphrase: from `env_name`, else the first line of `file` (given with
-    `file_option`), else asked twice.
+    `file_option`), else asked twice (a too short first entry is refused at once).
 
     Raises:
-        InvalidInput: empty, or the two typed entries differ, or it must be asked for and
-            there is no terminal.
+        InvalidInput: shorter than `MIN_PASSPHRASE_LENGTH` (`check_new_passphrase`), or the
+            two typed entries differ, or it must be asked for and there is no terminal.
     """
     given = _given(env_name, file)
     if given is not None:
+        check_new_passphrase(given, what)
         return given
     first = _ask(f"New {what}: ", what, env_name, file_option)
+    check_new_passphrase(first, what)
     second = _ask(f"Repeat the new {what}: ", what, env_name, file_option)
     if first != second:
         raise InvalidInput("The two entries differ. Nothing was changed.")
-    if not first:
-        raise InvalidInput("The passphrase must not be empty.")
     return first
 
 

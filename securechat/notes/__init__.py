@@ -14,6 +14,8 @@ from securechat.notes.export import (
     render_markdown,
 )
 from securechat.notes.notebook import (
+    MAX_SEARCH_CHARS,
+    MAX_SEARCH_TERMS,
     Note,
     NoteBook,
     NoteSummary,
@@ -24,6 +26,8 @@ from securechat.notes.notebook import (
 from securechat.notes.templates import TEMPLATES, Template, get_template
 
 __all__ = [
+    "MAX_SEARCH_CHARS",
+    "MAX_SEARCH_TERMS",
     "TEMPLATES",
     "AuditEntry",
     "AuditReport",

@@ -37,10 +37,11 @@ import nacl.utils
 
 from crypto.errors import PassphraseError
 from crypto.passphrase import KdfParams, derive_key
-from securechat.errors import ExportUnreadable, InvalidInput, PlaintextExportRefused
+from securechat.errors import ExportUnreadable, PlaintextExportRefused
 from securechat.notes.audit import append_entry
 from securechat.notes.notebook import NoteBook
 from securechat.paths import staged_private_file
+from securechat.secret import check_new_passphrase
 from securechat.store import Store, now_ms
 
 __all__ = [
@@ -72,14 +73,13 @@ def export_encrypted(
     """Write the notes (all, or `note_ids`) to an encrypted file; return how many.
 
     Raises:
-        InvalidInput: the export passphrase is empty.
+        InvalidInput: the export passphrase is too short (`check_new_passphrase`).
         NotFound: one of `note_ids` does not exist.
         OSError: the file cannot be written.
         StorageError: the audit entry cannot be written (`ProfileInUse`, `ProfileReadOnly`);
             then no file is left behind.
     """
-    if not passphrase:
-        raise InvalidInput("The export passphrase must not be empty.")
+    check_new_passphrase(passphrase, "export passphrase")
     notes = _collect(store, note_ids)
     params = kdf if kdf is not None else KdfParams.generate()
     key = derive_key(passphrase, params)

@@ -9,7 +9,9 @@ Search input is untrusted: `build_match_query` keeps only word characters and qu
 term, so quotes, `NEAR(`, column filters or a stray `*` can neither raise an FTS5 syntax error nor
 change the query's meaning; bare upper-case `AND`/`OR`/`NOT`/`NEAR` are dropped. Terms are
 combined with AND. A trailing `*` on a word asks for a prefix
-match (`cemas*`).
+match (`cemas*`). A query of more than `MAX_SEARCH_TERMS` terms or `MAX_SEARCH_CHARS`
+characters is refused with `SearchTooLong`: cutting it short would drop terms and so widen
+the search.
 
 Invariants:
 - Every create, open, edit and search is written to the audit log in the same transaction.
@@ -25,12 +27,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from securechat.errors import InvalidInput, NotFound
+from securechat.errors import InvalidInput, NotFound, SearchTooLong
 from securechat.notes.audit import append_entry
 from securechat.notes.templates import get_template, normalise_sections
 from securechat.store import Store, now_ms
 
 __all__ = [
+    "MAX_SEARCH_CHARS",
+    "MAX_SEARCH_TERMS",
     "Note",
     "NoteBook",
     "NoteSummary",
@@ -40,7 +44,8 @@ __all__ = [
 ]
 
 _TERM_RE = re.compile(r"\w+\*?")
-_MAX_TERMS = 32
+MAX_SEARCH_TERMS = 32
+MAX_SEARCH_CHARS = 2000
 # FTS5's operators, dropped when typed bare: people type them meaning logic, not words.
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _MAX_SESSION_CHARS = 200
@@ -102,10 +107,23 @@ class SearchHit:
     snippet: str = field(repr=False)
 
 
+def _too_long() -> SearchTooLong:
+    return SearchTooLong(
+        f"The search is too long: use at most {MAX_SEARCH_TERMS} words and "
+        f"{MAX_SEARCH_CHARS} characters."
+    )
+
+
 def build_match_query(untrusted_query: str) -> str | None:
-    """An FTS5 MATCH expression of quoted terms (implicit AND), or None if nothing is left."""
+    """An FTS5 MATCH expression of quoted terms (implicit AND), or None if nothing is left.
+
+    Raises:
+        SearchTooLong: more than `MAX_SEARCH_TERMS` terms or `MAX_SEARCH_CHARS` characters.
+    """
+    if len(untrusted_query) > MAX_SEARCH_CHARS:
+        raise _too_long()
     terms: list[str] = []
-    for match in _TERM_RE.finditer(untrusted_query[:2000]):
+    for match in _TERM_RE.finditer(untrusted_query):
         token = match.group()
         prefix = token.endswith("*")
         word = token.rstrip("*").replace('"', '""')
@@ -113,8 +131,8 @@ def build_match_query(untrusted_query: str) -> str | None:
             continue
         if word:
             terms.append(f'"{word}"' + ("*" if prefix else ""))
-        if len(terms) >= _MAX_TERMS:
-            break
+        if len(terms) > MAX_SEARCH_TERMS:
+            raise _too_long()
     return " ".join(terms) if terms else None
 
 
@@ -296,6 +314,10 @@ class NoteBook:
 
         Any input is safe: it is reduced to quoted terms, and an input with no words gives
         no results rather than an error. Recorded in the audit log (result count only).
+
+        Raises:
+            SearchTooLong: more than `MAX_SEARCH_TERMS` terms or `MAX_SEARCH_CHARS`
+                characters; nothing is searched or recorded.
         """
         match = build_match_query(untrusted_query)
         if match is None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from relay.exceptions import ClientError, CommandFailed
 from relay.store import SQLiteStore, read_stats
 from tests.relay.conftest import ROOT, RelayProcess
 from tests.relay.tls import self_signed
+from tests.relay_process import serve_command
 
 
 def unprivileged() -> list[str]:
@@ -123,6 +127,70 @@ async def test_sigterm_lets_inflight_sends_finish(tmp_path: Path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             await relay.kill()
+
+
+def _start_serve(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
+    """`serve` on loopback port 0 with its data in tmp_path/data, its log on a pipe."""
+    return subprocess.Popen(
+        serve_command(tmp_path / "data", tmp_path / "port", "0", *extra),
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _catches_sigterm(pid: int) -> bool:
+    """Whether process `pid` has a handler for SIGTERM (Linux: SigCgt in /proc/PID/status)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    caught = int(re.search(r"^SigCgt:\s*([0-9a-f]+)$", status, re.MULTILINE)[1], 16)  # type: ignore[index]
+    return bool(caught >> (signal.SIGTERM - 1) & 1)
+
+
+def test_sigterm_as_soon_as_serve_can_catch_it_stops_cleanly(tmp_path: Path) -> None:
+    """SIGTERM at the first moment `serve` catches it (before the half second of imports that
+    used to end in exit 143) stops it with exit 0 and a log line, without serving."""
+    proc = _start_serve(tmp_path)
+    try:
+        while not _catches_sigterm(proc.pid):
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.001)
+        proc.terminate()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "shutting down: stopped while starting" in err
+    assert "serving" not in err
+    assert not (tmp_path / "port").exists()
+
+
+def test_sigterm_while_serve_reads_its_config_stops_cleanly(tmp_path: Path) -> None:
+    """SIGTERM while `serve` waits for its config file (a FIFO nobody has written yet) is
+    kept until it can stop: exit 0 and a log line, where it used to die with 143."""
+    config = tmp_path / "relay.toml"
+    os.mkfifo(config)
+    proc = _start_serve(tmp_path, "--config", str(config))
+    try:
+        while True:  # a FIFO opens for writing without blocking once its reader has it open
+            try:
+                fd = os.open(config, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as exc:
+                if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                    raise
+                assert proc.poll() is None, proc.communicate()[1]
+                time.sleep(0.005)
+        proc.terminate()  # while it reads the config
+        os.write(fd, b"[relay]\n")
+        os.close(fd)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "shutting down: stopped while starting" in err
+    assert not (tmp_path / "port").exists()
 
 
 def test_check_unreachable_relay() -> None:
@@ -237,6 +305,47 @@ async def test_serve_refuses_a_database_it_cannot_write(tmp_path: Path) -> None:
     assert "read-only" in r.stderr
     assert "serving" not in r.stderr
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing database"])
+async def test_serve_says_a_read_only_data_directory_is_read_only(
+    tmp_path: Path, existing: bool
+) -> None:
+    """serve on a data directory its user may not write (empty, or holding a database that
+    is itself writable) exits 1 saying the directory is read-only and what to do, where it
+    said only "cannot open the relay database"; stats on it says the same and whom to run
+    it as. Nothing is created there."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if existing:
+        store = SQLiteStore(data)
+        await store.open()
+        await store.close()
+    before = sorted(p.name for p in data.iterdir())
+    data.chmod(0o500)
+    try:
+        r = await asyncio.to_thread(
+            cli, "serve", "--port", "0", "--data-dir", str(data), timeout=20, prefix=unprivileged()
+        )
+        stats = await asyncio.to_thread(
+            cli, "stats", "--data-dir", str(data), timeout=20, prefix=unprivileged()
+        )
+    finally:
+        data.chmod(0o700)
+    assert r.returncode == 1
+    assert r.stderr.splitlines()[-1] == (
+        f"securechat-relay: error: the data directory {data} is read-only (the relay's user "
+        "cannot create files in it, and the database and its -wal and -shm files live there): "
+        "make it writable by that user, for example by chowning it to that user, or choose "
+        "another data directory"
+    )
+    assert "serving" not in r.stderr
+    assert "Traceback" not in r.stderr
+    assert sorted(p.name for p in data.iterdir()) == before
+    if existing:
+        assert stats.returncode == 1
+        assert f"the data directory {data} is read-only for this user" in stats.stderr
+        assert "run stats as the relay's user" in stats.stderr
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ def store(counselor: profiles.Profile, tmp_path_factory: pytest.TempPathFactory)
     book.edit(note.id, {"note": "catatan kedua"})
     book.open(note.id)
     out = tmp_path_factory.mktemp("exp") / "n.scx"
-    export_encrypted(counselor.store, out, "pw", kdf=fast_kdf())
+    export_encrypted(counselor.store, out, "kata sandi ekspor", kdf=fast_kdf())
     return counselor.store
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from crypto.envelope import Control, ControlAction, SessionSummary
 from crypto.passphrase import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
-from securechat import api, profiles
+from securechat import api, profiles, secret
 from securechat.conversations import SendRequest
-from tests.securechat.conftest import PASSPHRASE, add_clients
+from tests.securechat.conftest import PASSPHRASE, add_clients, fast_kdf
 from tests.securechat.engine_helpers import FakeRelay, first_contact, make_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,13 +134,24 @@ def test_notes_workflow(home: Path, tmp_path: Path) -> None:
 
     out = tmp_path / "export.scx"
     export = run(
-        home, "--json", "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor"
+        home,
+        "--json",
+        "notes",
+        "export",
+        "--out",
+        str(out),
+        SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan",
     )
     assert export.returncode == 0, export.stderr
     assert lines(export) == [{"event": "notes_exported", "format": "encrypted", "notes": 1}]
     assert b"cemas" not in out.read_bytes()
     back = run(
-        home, "--json", "notes", "read-export", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor"
+        home,
+        "--json",
+        "notes",
+        "read-export",
+        str(out),
+        SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan",
     )
     assert lines(back)[0]["sections"]["plan"] == "Jurnal harian"
     wrong = run(home, "notes", "read-export", str(out), SECURECHAT_EXPORT_PASSPHRASE="salah")
@@ -181,12 +192,12 @@ def test_markdown_needs_plaintext_flag(home: Path, tmp_path: Path) -> None:
 def test_profiles_passwd_and_disclosure(home: Path, tmp_path: Path) -> None:
     """profiles lists, passwd switches passphrases, disclosure show/edit make versions."""
     assert lines(run(home, "--json", "profiles")) == [{"profile": "sari"}]
-    changed = run(home, "passwd", SECURECHAT_NEW_PASSPHRASE="yang baru")
+    changed = run(home, "passwd", SECURECHAT_NEW_PASSPHRASE="sandi yang baru")
     assert changed.returncode == 0, changed.stderr
     assert run(home, "notes", "list").returncode == 3
-    assert run(home, "notes", "list", passphrase="yang baru").returncode == 0
+    assert run(home, "notes", "list", passphrase="sandi yang baru").returncode == 0
 
-    show = run(home, "--json", "disclosure", "show", passphrase="yang baru")
+    show = run(home, "--json", "disclosure", "show", passphrase="sandi yang baru")
     docs = lines(show)
     assert [d["lang"] for d in docs] == ["en", "id"]
     assert all(d["version"] == 1 for d in docs)
@@ -202,14 +213,14 @@ def test_profiles_passwd_and_disclosure(home: Path, tmp_path: Path) -> None:
         "id",
         "--file",
         str(new_text),
-        passphrase="yang baru",
+        passphrase="sandi yang baru",
     )
     # Never published: the edit replaces the draft, which keeps its number.
     assert lines(edit)[0]["version"] == 1
     assert lines(edit)[0]["published"] is False
-    again = run(home, "--json", "disclosure", "show", "--lang", "id", passphrase="yang baru")
+    again = run(home, "--json", "disclosure", "show", "--lang", "id", passphrase="sandi yang baru")
     assert lines(again)[0]["text"] == "Teks pernyataan yang baru."
-    history = run(home, "disclosure", "history", passphrase="yang baru")
+    history = run(home, "disclosure", "history", passphrase="sandi yang baru")
     assert history.returncode == 0, history.stderr
     assert history.stdout.strip().endswith("\tdraft")
 
@@ -361,11 +372,19 @@ def test_read_export_asks_for_its_passphrase_once(home: Path, tmp_path: Path) ->
     variable and option, as InvalidInput."""
     run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
     out = tmp_path / "notes.scx"
-    export = run(home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+    export = run(
+        home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan"
+    )
     assert export.returncode == 0, export.stderr
 
     typed = run(
-        home, "--json", "notes", "read-export", str(out), passphrase=None, stdin_text="ekspor\n"
+        home,
+        "--json",
+        "notes",
+        "read-export",
+        str(out),
+        passphrase=None,
+        stdin_text="ekspor catatan\n",
     )
     assert typed.returncode == 0, typed.stderr
     assert typed.stderr.count("Export passphrase:") == 1
@@ -474,3 +493,122 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(home: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert err == ""
+
+
+def _row_counts(home: Path, name: str) -> dict[str, int]:
+    """How many rows each table of the profile's database holds."""
+    with profiles.unlock_profile(name, PASS, home=home) as profile:
+        conn = profile.store.conn
+        tables = [
+            str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        return {t: int(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in tables}  # noqa: S608
+
+
+COUNSELOR_ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("notes add", ("--client", "1", "--session", "1", "--text", "rahasia")),
+    ("notes edit", ("1", "--text", "rahasia")),
+    ("notes list", ()),
+    ("notes show", ("1",)),
+    ("notes search", ("rahasia",)),
+    ("notes export", ("--format", "markdown", "--plaintext", "--out", "{out}")),
+    ("notes export", ("--out", "{out}")),
+    ("notes verify", ()),
+    ("disclosure show", ()),
+    ("disclosure edit", ("--lang", "en", "--file", "{text}")),
+    ("disclosure history", ()),
+    ("disclosure profile", ("--credentials", "M.Psi.", "--regenerate")),
+    ("publish", ("--relay", "ws://127.0.0.1:9/ws", "--profile-file", "{profile}")),
+)
+CLIENT_ONLY: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("open", ("securechat:invite?v=1",)),
+    ("consent", ("securechat:invite?v=1", "--message", "halo")),
+)
+
+
+def test_a_command_for_the_other_role_is_refused_and_writes_nothing(
+    home: Path, tmp_path: Path
+) -> None:
+    """Every notes action (but read-export), every disclosure action and publish, run with a
+    client profile, and open and consent run with a counselor profile, exit 1 with the one
+    line "'<command>' is for counselors; this profile is a client." (or the reverse); no row
+    of either profile's database changes and no file is written."""
+    run(home, "--profile", "ayu", "init", "--role", "client", "--name", "Ayu")
+    out = tmp_path / "exports" / "notes.out"
+    out.parent.mkdir()
+    text = tmp_path / "text.txt"
+    text.write_text("Teks pernyataan.", encoding="utf-8")
+    profile_file = tmp_path / "profile.json"
+    profile_file.write_text('{"name": "Ayu", "credentials": "M.Psi."}', encoding="utf-8")
+    files = {"out": str(out), "text": str(text), "profile": str(profile_file)}
+    cases = [("ayu", "counselors", "client", *case) for case in COUNSELOR_ONLY]
+    cases += [("sari", "clients", "counselor", *case) for case in CLIENT_ONLY]
+    before = {name: _row_counts(home, name) for name in ("ayu", "sari")}
+    for name, needed, actual, command, args in cases:
+        argv = [*command.split(), *(arg.format(**files) for arg in args)]
+        result = run(home, "--profile", name, *argv, SECURECHAT_EXPORT_PASSPHRASE="ekspor catatan")
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr == (
+            f"securechat-cli: error: '{command}' is for {needed}; this profile is a {actual}.\n"
+        )
+        assert result.stdout == ""
+    as_json = run(home, "--json", "--profile", "ayu", "notes", "add", *COUNSELOR_ONLY[0][1])
+    assert json.loads(as_json.stderr)["error"] == "InvalidInput"
+    assert {name: _row_counts(home, name) for name in ("ayu", "sari")} == before
+    assert list(out.parent.iterdir()) == []
+
+
+def test_a_new_passphrase_shorter_than_ten_characters_is_refused(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`init`, `passwd` (given or typed) and an encrypted `notes export` refuse a new
+    passphrase of fewer than 10 characters with exit 1 and one line saying the minimum; no
+    profile or export is made, the old passphrase still works. A profile whose short
+    passphrase an earlier version accepted still opens."""
+    short = "yang baru"  # nine characters
+    too_short = "securechat-cli: error: The new passphrase is too short: use at least 10 characters"
+    init = run(
+        home, "--profile", "ayu", "init", "--role", "client", "--name", "Ayu", passphrase=short
+    )
+    assert init.returncode == 1
+    assert init.stderr.startswith(too_short)
+    assert init.stderr.count("\n") == 1
+    assert not profiles.profile_dir("ayu", home).exists()
+
+    given = run(home, "passwd", SECURECHAT_NEW_PASSPHRASE=short)
+    typed = run(home, "passwd", stdin_text="pendek\npendek\n")  # refused before the repeat
+    for result in (given, typed):
+        assert result.returncode == 1
+        assert too_short in result.stderr
+    assert "Repeat" not in typed.stderr
+    assert run(home, "notes", "list").returncode == 0  # the old passphrase still opens it
+
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", "cemas")
+    out = tmp_path / "notes.scx"
+    export = run(home, "notes", "export", "--out", str(out), SECURECHAT_EXPORT_PASSPHRASE="ekspor")
+    assert export.returncode == 1
+    assert "The new export passphrase is too short" in export.stderr
+    assert not out.exists()
+
+    monkeypatch.setattr(secret, "MIN_PASSPHRASE_LENGTH", 1)  # as an earlier version allowed
+    profiles.create_profile("lama", "counselor", "Lama", "pw", home=home, kdf=fast_kdf()).lock()
+    monkeypatch.undo()
+    old = run(home, "--profile", "lama", "notes", "list", passphrase="pw")
+    assert old.returncode == 0, old.stderr
+
+
+def test_a_search_of_more_than_32_words_is_refused(home: Path) -> None:
+    """`notes search` with 33 words exits 1 with one line saying the limit (it used to drop
+    the 33rd word and list notes without it); 32 words still search."""
+    words = [f"kata{i}" for i in range(32)]
+    run(home, "notes", "add", "--client", "1", "--session", "1", "--text", " ".join(words))
+    found = run(home, "--json", "notes", "search", " ".join(words))
+    assert [hit["note_id"] for hit in lines(found)] == [1]
+    refused = run(home, "notes", "search", " ".join([*words, "tidakada"]))
+    assert refused.returncode == 1
+    assert refused.stdout == ""
+    assert refused.stderr == (
+        "securechat-cli: error: The search is too long: use at most 32 words and 2000 characters.\n"
+    )
+    as_json = run(home, "--json", "notes", "search", " ".join([*words, "tidakada"]))
+    assert json.loads(as_json.stderr)["error"] == "SearchTooLong"

@@ -48,12 +48,23 @@ def test_encrypted_round_trip(tmp_path: Path, counselor: profiles.Profile, book:
 def test_export_selected_notes(tmp_path: Path, counselor: profiles.Profile, book: NoteBook) -> None:
     """Only the chosen notes are exported; an unknown id is NotFound."""
     out = tmp_path / "one.scx"
-    assert export_encrypted(counselor.store, out, "pw", note_ids=[2], kdf=fast_kdf()) == 1
-    assert [n["id"] for n in read_encrypted_export(out, "pw")["notes"]] == [2]
-    assert export_encrypted(counselor.store, out, "pw", note_ids=[2, 1, 2], kdf=fast_kdf()) == 2
-    assert [n["id"] for n in read_encrypted_export(out, "pw")["notes"]] == [2, 1]  # each once
+    assert (
+        export_encrypted(counselor.store, out, "kata sandi ekspor", note_ids=[2], kdf=fast_kdf())
+        == 1
+    )
+    assert [n["id"] for n in read_encrypted_export(out, "kata sandi ekspor")["notes"]] == [2]
+    assert (
+        export_encrypted(
+            counselor.store, out, "kata sandi ekspor", note_ids=[2, 1, 2], kdf=fast_kdf()
+        )
+        == 2
+    )
+    assert [n["id"] for n in read_encrypted_export(out, "kata sandi ekspor")["notes"]] == [
+        2,
+        1,
+    ]  # each once
     with pytest.raises(NotFound):
-        export_encrypted(counselor.store, out, "pw", note_ids=[42], kdf=fast_kdf())
+        export_encrypted(counselor.store, out, "kata sandi ekspor", note_ids=[42], kdf=fast_kdf())
 
 
 def test_wrong_passphrase_fails(
@@ -61,7 +72,7 @@ def test_wrong_passphrase_fails(
 ) -> None:
     """Decrypting with another passphrase raises ExportUnreadable."""
     out = tmp_path / "notes.scx"
-    export_encrypted(counselor.store, out, "right", kdf=fast_kdf())
+    export_encrypted(counselor.store, out, "the right one", kdf=fast_kdf())
     with pytest.raises(ExportUnreadable):
         read_encrypted_export(out, "wrong")
 
@@ -72,12 +83,12 @@ def test_tampered_file_fails(
 ) -> None:
     """Flipping any byte (header, parameters, nonce or ciphertext) makes the export unreadable."""
     out = tmp_path / "notes.scx"
-    export_encrypted(counselor.store, out, "pw", kdf=fast_kdf())
+    export_encrypted(counselor.store, out, "kata sandi ekspor", kdf=fast_kdf())
     data = bytearray(out.read_bytes())
     data[position] ^= 0x01
     out.write_bytes(bytes(data))
     with pytest.raises(ExportUnreadable):
-        read_encrypted_export(out, "pw")
+        read_encrypted_export(out, "kata sandi ekspor")
 
 
 def test_truncated_file_fails(tmp_path: Path) -> None:
@@ -86,7 +97,7 @@ def test_truncated_file_fails(tmp_path: Path) -> None:
     for data in (b"", b"SECURECHAT-NOTES", b"not an export at all, just text"):
         out.write_bytes(data)
         with pytest.raises(ExportUnreadable):
-            read_encrypted_export(out, "pw")
+            read_encrypted_export(out, "kata sandi ekspor")
 
 
 def test_markdown_only_on_request(
@@ -107,7 +118,7 @@ def test_markdown_only_on_request(
 
 def test_exports_are_audited(tmp_path: Path, counselor: profiles.Profile, book: NoteBook) -> None:
     """Each export adds an audit entry naming its kind."""
-    export_encrypted(counselor.store, tmp_path / "a", "pw", kdf=fast_kdf())
+    export_encrypted(counselor.store, tmp_path / "a", "kata sandi ekspor", kdf=fast_kdf())
     export_markdown(counselor.store, tmp_path / "b", plaintext_confirmed=True)
     actions = [e.action for e in list_entries(counselor.store)]
     assert actions[-2:] == ["export_encrypted", "export_markdown"]
@@ -126,7 +137,7 @@ def test_no_export_without_its_audit_entry(
 
     def export() -> int:
         if fmt == "encrypted":
-            return export_encrypted(counselor.store, out, "pw", kdf=fast_kdf())
+            return export_encrypted(counselor.store, out, "kata sandi ekspor", kdf=fast_kdf())
         return export_markdown(counselor.store, out, plaintext_confirmed=True)
 
     with profiles.unlock_profile("sari", PASSPHRASE, home=home) as other:

@@ -45,7 +45,7 @@ def test_keyring_holds_key_not_passphrase(
 def test_remembered_key_follows_passphrase_change(home: Path, counselor: profiles.Profile) -> None:
     """After a passphrase change the remembered key is replaced and still unlocks."""
     profiles.remember_on_device(counselor)
-    profiles.change_passphrase(counselor, "brand new", kdf=fast_kdf())
+    profiles.change_passphrase(counselor, "a brand new passphrase", kdf=fast_kdf())
     counselor.lock()
     with profiles.unlock_remembered("sari", home=home):
         pass

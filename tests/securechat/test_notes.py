@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from securechat import profiles
-from securechat.errors import InvalidInput, NotFound
-from securechat.notes import TEMPLATES, NoteBook, build_match_query, list_entries
+from securechat.errors import InvalidInput, NotFound, SearchTooLong
+from securechat.notes import (
+    MAX_SEARCH_CHARS,
+    MAX_SEARCH_TERMS,
+    TEMPLATES,
+    NoteBook,
+    build_match_query,
+    list_entries,
+)
 from tests.securechat.conftest import add_clients
 
 
@@ -151,8 +160,8 @@ HOSTILE = [
     "",
     "   ",
     "🙂",
-    "a" * 5000,
-    " ".join(["kata"] * 200),
+    "a" * 2000,
+    " ".join(["kata"] * 32),
 ]
 
 
@@ -173,8 +182,12 @@ def test_operators_are_not_interpreted(book: NoteBook) -> None:
 
 @given(st.text(max_size=200))
 def test_match_query_is_always_quoted(text: str) -> None:
-    """Any input becomes None or a sequence of double-quoted terms (optionally with '*')."""
-    query = build_match_query(text)
+    """Any input becomes None, a sequence of double-quoted terms (optionally with '*'), or
+    (too many terms) SearchTooLong."""
+    try:
+        query = build_match_query(text)
+    except SearchTooLong:
+        return
     if query is not None:
         for term in query.split(" "):
             assert term.startswith('"')
@@ -182,7 +195,7 @@ def test_match_query_is_always_quoted(text: str) -> None:
 
 
 def test_search_never_raises_on_any_text(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Arbitrary Unicode queries against a real FTS5 index never raise."""
+    """Arbitrary Unicode queries against a real FTS5 index never raise (but SearchTooLong)."""
     import os
 
     from securechat.secret import SecretKey
@@ -196,7 +209,8 @@ def test_search_never_raises_on_any_text(tmp_path_factory: pytest.TempPathFactor
     @settings(max_examples=150)
     @given(st.text(max_size=80))
     def check(query: str) -> None:
-        book.search(query)
+        with contextlib.suppress(SearchTooLong):  # more than 32 words: refused on purpose
+            book.search(query)
 
     try:
         check()
@@ -213,3 +227,25 @@ def test_an_unknown_section_is_named_with_the_templates_own(book: NoteBook) -> N
         "The soap template has no section 'Plan'; "
         "its sections are subjective, objective, assessment, plan."
     )
+
+
+def test_a_search_with_too_many_words_is_refused_not_cut_short(
+    book: NoteBook, counselor: profiles.Profile
+) -> None:
+    """A search of 33 words (or more than 2000 characters) raises SearchTooLong saying the
+    limits, instead of silently dropping the words after the 32nd, which would find notes
+    lacking them; dropped operators do not count, and 32 words still search."""
+    book.add(1, "1", "free", {"note": " ".join(f"kata{i}" for i in range(32))})
+    words = [f"kata{i}" for i in range(32)]
+    assert len(book.search(" ".join(words))) == 1
+    assert len(book.search(" AND ".join(words))) == 1  # operators are dropped, not counted
+    audited = len(list_entries(counselor.store))
+    for query in (" ".join([*words, "tidakada"]), "kata0 " + "x" * MAX_SEARCH_CHARS):
+        with pytest.raises(SearchTooLong) as refused:
+            book.search(query)
+        assert str(refused.value) == (
+            f"The search is too long: use at most {MAX_SEARCH_TERMS} words and "
+            f"{MAX_SEARCH_CHARS} characters."
+        )
+    assert isinstance(refused.value, InvalidInput)
+    assert len(list_entries(counselor.store)) == audited  # a refused search is not recorded

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from securechat import profiles
+from securechat import profiles, secret
+from securechat.api import MIN_PASSPHRASE_LENGTH
 from securechat.errors import (
     CorruptProfile,
+    InvalidInput,
     InvalidProfileName,
     ProfileExists,
     ProfileLocked,
@@ -35,8 +37,12 @@ def test_create_and_unlock_round_trip(home: Path, counselor: profiles.Profile) -
 def test_seeds_are_random(home: Path) -> None:
     """Two profiles get different identity seeds."""
     with (
-        profiles.create_profile("a", "client", "A", "pw", home=home, kdf=fast_kdf()) as a,
-        profiles.create_profile("b", "client", "B", "pw", home=home, kdf=fast_kdf()) as b,
+        profiles.create_profile(
+            "a", "client", "A", "kata sandi panjang", home=home, kdf=fast_kdf()
+        ) as a,
+        profiles.create_profile(
+            "b", "client", "B", "kata sandi panjang", home=home, kdf=fast_kdf()
+        ) as b,
     ):
         assert a.identity_seed() != b.identity_seed()
 
@@ -182,18 +188,54 @@ def test_reprs_are_redacted(counselor: profiles.Profile) -> None:
 def test_invalid_names_rejected(home: Path, name: str) -> None:
     """Names that could escape the profiles folder or are empty are rejected."""
     with pytest.raises(InvalidProfileName):
-        profiles.create_profile(name, "client", "X", "pw", home=home, kdf=fast_kdf())
+        profiles.create_profile(
+            name, "client", "X", "kata sandi panjang", home=home, kdf=fast_kdf()
+        )
 
 
 def test_exists_and_not_found(home: Path, counselor: profiles.Profile) -> None:
     """Creating a duplicate raises ProfileExists; unlocking an unknown raises ProfileNotFound."""
     with pytest.raises(ProfileExists):
-        profiles.create_profile("sari", "client", "X", "pw", home=home, kdf=fast_kdf())
+        profiles.create_profile(
+            "sari", "client", "X", "kata sandi panjang", home=home, kdf=fast_kdf()
+        )
     with pytest.raises(ProfileNotFound):
-        profiles.unlock_profile("nobody", "pw", home=home)
+        profiles.unlock_profile("nobody", "kata sandi panjang", home=home)
 
 
 def test_list_profiles_empty_home_creates_nothing(home: Path) -> None:
     """Listing profiles in a fresh home returns nothing and creates no folder."""
     assert profiles.list_profiles(home) == []
     assert not home.exists()
+
+
+def test_a_new_passphrase_needs_ten_characters(home: Path, counselor: profiles.Profile) -> None:
+    """A profile is not created, and a passphrase not changed, with fewer than ten characters
+    (the desktop app's rule, `MIN_PASSPHRASE_LENGTH`): InvalidInput says the minimum, no folder
+    is left, and the old passphrase still unlocks."""
+    assert MIN_PASSPHRASE_LENGTH == 10
+    short = "yang baru"  # nine characters
+    with pytest.raises(InvalidInput, match="at least 10 characters"):
+        profiles.create_profile("ayu", "client", "Ayu", short, home=home, kdf=fast_kdf())
+    assert not profiles.profile_dir("ayu", home).exists()
+    with pytest.raises(InvalidInput, match="at least 10 characters"):
+        profiles.change_passphrase(counselor, short, kdf=fast_kdf())
+    counselor.lock()
+    with profiles.unlock_profile("sari", PASSPHRASE, home=home):
+        pass
+    with profiles.create_profile("ayu", "client", "Ayu", short + "!", home=home, kdf=fast_kdf()):
+        pass
+
+
+def test_a_short_passphrase_from_before_the_rule_still_unlocks(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile whose passphrase an earlier version accepted ("pw") still unlocks, and its
+    owner can change to a long one."""
+    monkeypatch.setattr(secret, "MIN_PASSPHRASE_LENGTH", 1)  # as an earlier version allowed
+    profiles.create_profile("ayu", "client", "Ayu", "pw", home=home, kdf=fast_kdf()).lock()
+    monkeypatch.undo()
+    with profiles.unlock_profile("ayu", "pw", home=home) as profile:
+        profiles.change_passphrase(profile, "a much longer passphrase", kdf=fast_kdf())
+    with profiles.unlock_profile("ayu", "a much longer passphrase", home=home):
+        pass

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import keyring
+import keyring.backends.fail
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
+from securechat import profiles
 from securechat.api import Role
+from securechat.notes import NoteBook
+from securechat.service import Service
+from tests.securechat.conftest import add_clients
 from tests.ui.conftest import unlock, unlocked_window
 from tests.ui.fake_service import FakeService
 from ui.app import SecureChatApp
+from ui.bridge import Bridge
+from ui.i18n import Translations
 from ui.notes.panel import AUTOSAVE_MS, NotesPanel
 
 
@@ -175,3 +185,56 @@ def test_switching_a_new_note_to_another_template_keeps_its_text(
     notes.flush()
     qtbot.waitUntil(lambda: notes.note_id is not None)
     assert fake.notes_by_id[notes.note_id].template == "dap"
+
+
+def test_a_search_of_too_many_words_says_so_on_the_real_core(
+    qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> None:
+    """On the real core (SQLCipher profile, FTS5), typing a 33rd word empties the hit list and
+    shows, under the search box and in the chosen language, that 32 words is the most; one
+    word fewer finds the note again and the message goes."""
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    kdf = KdfParams.generate(MIN_OPSLIMIT, MIN_MEMLIMIT)
+    home, passphrase = tmp_path / "home", "kata sandi panjang"
+    words = " ".join(f"kata{i}" for i in range(32))
+    with profiles.create_profile("sari", "counselor", "Sari", passphrase, home=home, kdf=kdf) as p:
+        add_clients(p.store, 1)
+        NoteBook(p.store).add(1, "Sesi 1", "free", {"note": words})
+    bridge = Bridge(lambda: Service(home, kdf=kdf, autoconnect=False))
+    bridge.start()
+    translations = Translations(qapp)
+    try:
+        done: list[object] = []
+        bridge.call(lambda s: s.unlock("sari", passphrase), done.append, done.append)
+        qtbot.waitUntil(lambda: done != [], timeout=30_000)
+        assert done == [None]
+        panel = NotesPanel(bridge)
+        qtbot.addWidget(panel)
+        panel.setEnabled(True)
+        panel.show()
+
+        panel.search.setText(words)
+        qtbot.waitUntil(lambda: panel.listed_labels() == ["Sesi 1"], timeout=30_000)
+        assert not panel.search_error.isVisible()
+        panel.search.setText(words + " tidakada")
+        qtbot.waitUntil(panel.search_error.isVisible, timeout=30_000)
+        assert panel.listed_labels() == []  # not the note, which lacks the 33rd word
+        assert panel.search_error.text() == (
+            "This search is too long. Please search for at most 32 words."
+        )
+        translations.set_language("id")  # the change reaches the panel as an event
+        qtbot.waitUntil(
+            lambda: (
+                panel.search_error.text()
+                == "Pencarian ini terlalu panjang. Silakan cari dengan paling banyak 32 kata."
+            )
+        )
+        panel.search.setText(words)
+        qtbot.waitUntil(lambda: panel.listed_labels() == ["Sesi 1"], timeout=30_000)
+        assert not panel.search_error.isVisible()
+    finally:
+        translations.set_language("en")
+        closed: list[object] = []
+        bridge.call(lambda s: s.close(), closed.append, closed.append)
+        qtbot.waitUntil(lambda: closed != [], timeout=30_000)
+        bridge.shutdown()

@@ -1065,6 +1065,10 @@
         <translation>Tautan undangan ini tidak valid. Silakan minta tautan baru kepada konselor Anda.</translation>
     </message>
     <message>
+        <source>This search is too long. Please search for at most 32 words.</source>
+        <translation>Pencarian ini terlalu panjang. Silakan cari dengan paling banyak 32 kata.</translation>
+    </message>
+    <message>
         <source>That item no longer exists.</source>
         <translation>Data itu sudah tidak ada.</translation>
     </message>

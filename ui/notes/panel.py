@@ -5,7 +5,9 @@ template (SOAP: Subjective, Objective, Assessment, Plan; DAP: Data, Assessment, 
 save it through the bridge and search all notes. Section keys are the core's
 (`securechat.notes.TEMPLATES`: "subjective", …); only their headers are translated. A note keeps
 the template it was first saved with (the core revises sections, never the template), so the
-template can be chosen only while the note on screen is new.
+template can be chosen only while the note on screen is new. A search the core refuses (too
+many words) empties the list and says why under the search box (`search_error`), until the
+next search.
 
 Autosave: `AUTOSAVE_MS` after the last keystroke, and at once when an editor loses focus, when
 another note or conversation is opened, and on `flush()` (lock, quick exit). Each save is a new
@@ -42,6 +44,7 @@ from securechat.api import NoteView
 from ui.bridge import Bridge
 from ui.common.forms import label
 from ui.common.labels import PlainLabel
+from ui.errors import message_for
 
 __all__ = ["AUTOSAVE_MS", "TEMPLATES", "NotesPanel"]
 
@@ -89,6 +92,10 @@ class NotesPanel(QWidget):
         self.search.setObjectName("notesSearch")
         self.search.setClearButtonEnabled(True)
         layout.addWidget(self.search)
+        self.search_error = label("error", "notesSearchError")
+        self.search_error.hide()
+        self._search_failure: BaseException | None = None  # what search_error says
+        layout.addWidget(self.search_error)
         self.note_list = QListWidget()
         self.note_list.setObjectName("notesList")
         self.note_list.setMaximumHeight(96)
@@ -297,6 +304,7 @@ class NotesPanel(QWidget):
     def on_search_edited(self, text: str) -> None:
         query = text.strip()
         if not query:
+            self._show_search_failure(None)
             if self.conversation_id is not None:
                 cid = self.conversation_id
                 self._bridge.call(lambda s: s.notes(cid), self._fill_list, owner=self)
@@ -304,12 +312,25 @@ class NotesPanel(QWidget):
         self._bridge.call(
             lambda s: s.search_notes(query),
             lambda found: self.on_search_results(query, found),
+            lambda error: self.on_search_failed(query, error),
             owner=self,
         )
 
     def on_search_results(self, query: str, notes: Sequence[NoteView]) -> None:
         if self.search.text().strip() == query:
+            self._show_search_failure(None)
             self._fill_list(notes)
+
+    def on_search_failed(self, query: str, error: BaseException) -> None:
+        """No list rather than one for another search; the reason under the search box."""
+        if self.search.text().strip() == query:
+            self._fill_list(())
+            self._show_search_failure(error)
+
+    def _show_search_failure(self, error: BaseException | None) -> None:
+        self._search_failure = error
+        self.search_error.setText("" if error is None else message_for(error))
+        self.search_error.setVisible(error is not None)
 
     # --- privacy and texts -------------------------------------------------------------
 
@@ -321,6 +342,7 @@ class NotesPanel(QWidget):
         self._notes = []
         self.note_list.clear()
         self.search.clear()
+        self._show_search_failure(None)
         self.session_edit.clear()
         for editor in self.editors.values():
             editor.blockSignals(True)
@@ -351,6 +373,7 @@ class NotesPanel(QWidget):
         self.choose_hint.setText(
             self.tr("Choose a conversation to read its notes and write new ones.")
         )
+        self._show_search_failure(self._search_failure)
         self.search.setPlaceholderText(self.tr("Search all notes"))
         self.search.setAccessibleName(self.tr("Search notes"))
         self.note_list.setAccessibleName(self.tr("Notes"))

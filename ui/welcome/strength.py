@@ -6,11 +6,12 @@ text (translated by the caller, context "strength"). Pure; no Qt widgets.
 
 from __future__ import annotations
 
+from securechat.api import MIN_PASSPHRASE_LENGTH
 from ui.common.tr import QT_TRANSLATE_NOOP
 
 __all__ = ["HINTS", "MIN_LENGTH", "score"]
 
-MIN_LENGTH = 10
+MIN_LENGTH = MIN_PASSPHRASE_LENGTH  # the core's rule (it refuses shorter new passphrases)
 
 HINTS: tuple[str, ...] = (
     QT_TRANSLATE_NOOP("strength", "Too short: use at least 10 characters."),
