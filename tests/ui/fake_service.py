@@ -83,6 +83,12 @@ INVITE_LINK = (
     "securechat:invite?v=1&relay=ws%3A%2F%2F127.0.0.1%3A8443&pub=AAAAAAAAAAAAAAAAAAAAAA&key=BBBB"
 )
 
+DIRECTORY = (
+    DirectoryEntry(INVITE_LINK, "Rina Wulandari, M.Psi.", ("stress", "study"), ("id", "en")),
+    DirectoryEntry(INVITE_LINK + "2", "Andreas Putra, M.Psi.", ("family", "grief"), ("id",)),
+    DirectoryEntry(INVITE_LINK + "3", "Maya Lestari, S.Psi.", ("relationships",), ("en",)),
+)
+
 
 def _allowed() -> bool:
     return os.environ.get("SECURECHAT_ALLOW_FAKE") == "1" or "pytest" in sys.modules
@@ -135,6 +141,10 @@ class FakeService:
             response_time_hours=24,
             records_retention_years=5,
         )
+        # what `directory` answers: these entries, after `directory_delay` seconds, or raises
+        self.directory_entries: list[DirectoryEntry] = list(DIRECTORY)
+        self.directory_delay = 0.0
+        self.directory_error: BaseException | None = None
         self.convs: dict[str, ConversationView] = {}
         self.msgs: dict[str, list[MessageView]] = {}
         self.notes_by_id: dict[str, NoteView] = {}
@@ -320,15 +330,11 @@ class FakeService:
 
     async def directory(self, relay_url: str) -> Sequence[DirectoryEntry]:
         self._rec("directory")
-        return (
-            DirectoryEntry(
-                INVITE_LINK, "Rina Wulandari, M.Psi.", ("stress", "study"), ("id", "en")
-            ),
-            DirectoryEntry(
-                INVITE_LINK + "2", "Andreas Putra, M.Psi.", ("family", "grief"), ("id",)
-            ),
-            DirectoryEntry(INVITE_LINK + "3", "Maya Lestari, S.Psi.", ("relationships",), ("en",)),
-        )
+        if self.directory_delay:
+            await asyncio.sleep(self.directory_delay)
+        if self.directory_error is not None:
+            raise self.directory_error
+        return tuple(self.directory_entries)
 
     async def open_invite(self, invite: str) -> InviteView:
         self._rec("open_invite", invite)

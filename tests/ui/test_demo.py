@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from tests.ui.conftest import unlock
+from securechat.api import Role
+from tests.ui.conftest import counselor_fake, unlock, unlocked_window
 from tests.ui.fake_service import FakeService
+from ui.app import SecureChatApp
 from ui.demo import DEMO_PASSPHRASE, DemoSession
+
+# the demo's two windows side by side on a 1920-pixel screen: half of it, less the gap
+# between them and a window frame's borders
+HALF_FULL_HD = 1920 // 2 - 32
 
 
 def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
@@ -58,3 +67,27 @@ def test_unlocking_the_demo_counselor_again_leaves_the_client_alone(
             w.hide()
         qapp.removeEventFilter(app.guard)
     session.shutdown()
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+@pytest.mark.parametrize("role", [Role.COUNSELOR, Role.CLIENT])
+def test_the_main_window_fits_half_a_full_hd_screen(
+    qtbot: QtBot,
+    make_app: Callable[[FakeService], SecureChatApp],
+    role: Role,
+    language: str,
+) -> None:
+    """No label or button row, in either language, makes the main window need more than half
+    of a 1920-pixel screen: the demo's two windows fit side by side without cutting text."""
+    fake = counselor_fake() if role is Role.COUNSELOR else FakeService(messages=4)
+    app = make_app(fake)
+    window = unlocked_window(qtbot, app)
+    app.set_language(language)
+    qtbot.waitUntil(
+        lambda: window.list_title.text() == ("Percakapan" if language == "id" else "Conversations")
+    )
+    qtbot.wait(50)
+    layout = window.layout()
+    assert layout is not None
+    layout.activate()
+    assert window.minimumSizeHint().width() <= HALF_FULL_HD

@@ -206,15 +206,19 @@ class ChatPanel(QWidget):
         self.key_banner = QFrame()
         self.key_banner.setObjectName("keyChangeBanner")
         self.key_banner.setProperty("role", "banner")
-        banner_layout = QHBoxLayout(self.key_banner)
+        # the text above its two buttons, which wrap onto a second row when narrow
+        banner_layout = QVBoxLayout(self.key_banner)
         self.key_banner_text = label(object_name="keyChangeText")
         self.review_key_button = QPushButton()
         self.review_key_button.setObjectName("reviewKeyButton")
         self.confirm_key_button = QPushButton()
         self.confirm_key_button.setObjectName("confirmKeyButton")
-        banner_layout.addWidget(self.key_banner_text, 1)
-        banner_layout.addWidget(self.review_key_button)
-        banner_layout.addWidget(self.confirm_key_button)
+        key_buttons = QWidget()
+        key_buttons_layout = FlowLayout(key_buttons)
+        key_buttons_layout.addWidget(self.review_key_button)
+        key_buttons_layout.addWidget(self.confirm_key_button)
+        banner_layout.addWidget(self.key_banner_text)
+        banner_layout.addWidget(key_buttons)
         self.key_banner.hide()
         layout.addWidget(self.key_banner)
 
@@ -248,7 +252,7 @@ class ChatPanel(QWidget):
         composer.addWidget(self.input, 1)
         composer.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
         layout.addLayout(composer)
-        self.keys_hint = label("muted", "composerHint", wrap=False)
+        self.keys_hint = label("muted", "composerHint")  # wraps: never widens the window
         layout.addWidget(self.keys_hint)
 
         self._scroll_timer = QTimer(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QPushButton, QWidget
 
-from ui.common.labels import PlainLabel
+from ui.common.labels import ElidedLabel, PlainLabel
 
 __all__ = ["HelpBar"]
 
@@ -28,7 +28,8 @@ class HelpBar(QFrame):
         layout.setContentsMargins(16, 8, 16, 8)
         self.title = PlainLabel()
         self.title.setProperty("role", "subtitle")
-        self.status = PlainLabel()
+        # a long state or error ends in "…" (whole in its tooltip) rather than widen the window
+        self.status = ElidedLabel()
         self.status.setProperty("role", "muted")
         self.status.setObjectName("connectionStatus")
         self.help_button = QPushButton()
@@ -37,8 +38,7 @@ class HelpBar(QFrame):
         self.exit_button.setObjectName("quickExitButton")
         layout.addWidget(self.title)
         layout.addSpacing(12)
-        layout.addWidget(self.status)
-        layout.addStretch(1)
+        layout.addWidget(self.status, 1)
         self.language_box = QComboBox()
         self.language_box.setObjectName("languageSwitch")
         self.language_box.addItem("English", "en")

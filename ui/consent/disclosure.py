@@ -19,7 +19,7 @@ Signals:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -36,6 +36,7 @@ from securechat.api import DisclosureView, InviteView
 from ui.bridge import Bridge
 from ui.chat.panel import ComposerEdit
 from ui.common.forms import busy_bar, label, primary_button
+from ui.common.labels import CheckLabel
 from ui.errors import message_for
 from ui.i18n import language_name
 
@@ -90,11 +91,12 @@ class ConsentPage(QWidget):
         self.language_box = QComboBox()
         self.language_box.setObjectName("disclosureLanguage")
         self.language_label.setBuddy(self.language_box)
-        self.version_label = label("muted", "disclosureVersion", wrap=False)
+        # wraps (right-aligned) rather than widen the window: longer in Indonesian
+        self.version_label = label("muted", "disclosureVersion")
+        self.version_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         lang_row.addWidget(self.language_label)
         lang_row.addWidget(self.language_box)
-        lang_row.addStretch(1)
-        lang_row.addWidget(self.version_label)
+        lang_row.addWidget(self.version_label, 1)
         layout.addLayout(lang_row)
 
         self.text = QPlainTextEdit()
@@ -103,15 +105,23 @@ class ConsentPage(QWidget):
         layout.addWidget(self.text, 1)
 
         accept_row = QHBoxLayout()
+        # the box and its text apart: a check box's own text never wraps, and this line is
+        # long in Indonesian; clicking the text ticks the box as usual
         self.understood = QCheckBox()
         self.understood.setObjectName("consentUnderstoodCheck")
+        self.understood_text = CheckLabel()
+        self.understood_text.setObjectName("consentUnderstoodText")
+        self.understood_text.setBuddy(self.understood)
+        understood_row = QHBoxLayout()
+        understood_row.addWidget(self.understood, 0, Qt.AlignmentFlag.AlignTop)
+        understood_row.addWidget(self.understood_text, 1)
         self.accept_button = primary_button("consentAcceptButton")
         self.accept_button.setEnabled(False)
         self.decline_button = QPushButton()
         self.decline_button.setObjectName("consentDeclineButton")
         # the tick on a line of its own, the two answers under it: long in Indonesian, and the
         # window must still fit a 1366-pixel laptop screen
-        layout.addWidget(self.understood)
+        layout.addLayout(understood_row)
         accept_row.addStretch(1)
         accept_row.addWidget(self.decline_button)
         accept_row.addWidget(self.accept_button)
@@ -272,7 +282,9 @@ class ConsentPage(QWidget):
             )
         self.language_label.setText(self.tr("&Read it in"))
         self.text.setAccessibleName(self.tr("Disclosure"))
-        self.understood.setText(self.tr("I have read and understood this disclosure"))
+        understood = self.tr("I have read and understood this disclosure")
+        self.understood_text.setText(understood)
+        self.understood.setAccessibleName(understood)
         self.accept_button.setText(self.tr("✓ Agreed") if self.accepted else self.tr("I agree"))
         self.accept_button.setAccessibleName(self.tr("I agree to this disclosure"))
         self.decline_button.setText(self.tr("Not now"))

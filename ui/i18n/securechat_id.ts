@@ -359,6 +359,30 @@
 <context>
     <name>InvitePage</name>
     <message>
+        <source>Choose &quot;Show counselors&quot; to see who has listed themselves on this relay.</source>
+        <translation>Pilih &quot;Tampilkan konselor&quot; untuk melihat siapa saja yang sudah mendaftarkan diri di relay ini.</translation>
+    </message>
+    <message>
+        <source>Looking for counselors on this relay…</source>
+        <translation>Mencari konselor di relay ini…</translation>
+    </message>
+    <message>
+        <source>No counselors have listed themselves on this relay yet. That is common: many counselors share their invite link only directly. If your school, campus or organisation offers counseling, ask them for an invite link and paste it above.</source>
+        <translation>Belum ada konselor yang mendaftarkan diri di relay ini. Itu hal yang biasa: banyak konselor hanya membagikan tautan undangannya secara langsung. Jika sekolah, kampus, atau lembaga Anda menyediakan layanan konseling, mintalah tautan undangan kepada mereka, lalu tempelkan di atas.</translation>
+    </message>
+    <message>
+        <source>No counselor listed here matches these filters. Try &quot;Any topic&quot; or &quot;Any language&quot; to see everyone listed, or paste an invite link above if you have one.</source>
+        <translation>Tidak ada konselor di sini yang cocok dengan filter ini. Coba pilih &quot;Semua topik&quot; atau &quot;Semua bahasa&quot; untuk melihat semua yang terdaftar, atau tempelkan tautan undangan di atas jika Anda punya.</translation>
+    </message>
+    <message>
+        <source>The list of counselors could not be loaded: the server cannot be reached right now. Please check your connection and choose &quot;Show counselors&quot; to try again.</source>
+        <translation>Daftar konselor tidak dapat dimuat: server sedang tidak dapat dihubungi. Periksa koneksi Anda, lalu pilih &quot;Tampilkan konselor&quot; untuk mencoba lagi.</translation>
+    </message>
+    <message>
+        <source>The list of counselors could not be loaded.</source>
+        <translation>Daftar konselor tidak dapat dimuat.</translation>
+    </message>
+    <message>
         <source>Find a counselor</source>
         <translation>Cari konselor</translation>
     </message>
@@ -459,7 +483,7 @@
     </message>
     <message>
         <source>Share my invite link</source>
-        <translation>Bagikan tautan undangan saya</translation>
+        <translation>Bagikan undangan saya</translation>
     </message>
     <message>
         <source>Settings</source>

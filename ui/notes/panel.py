@@ -103,6 +103,12 @@ class NotesPanel(QWidget):
         row = QHBoxLayout()
         self.template_box = QComboBox()
         self.template_box.setObjectName("noteTemplate")
+        # sized by a short text, not its longest item (longer in Indonesian): it still
+        # stretches to the room there is, and the panel stays narrow enough for two windows
+        self.template_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.template_box.setMinimumContentsLength(8)
         for key in TEMPLATES:
             self.template_box.addItem(key.upper() if key != "free" else "", key)
         self.new_button = QPushButton()
@@ -121,7 +127,7 @@ class NotesPanel(QWidget):
         scroll.setWidget(self.sections_host)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         layout.addWidget(scroll, 1)
-        self.status = label("muted", "noteSaveState", wrap=False)
+        self.status = label("muted", "noteSaveState")  # wraps: never widens the window
         layout.addWidget(self.status)
 
         self.search.textChanged.connect(self.on_search_edited)
