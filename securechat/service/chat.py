@@ -39,6 +39,9 @@ from securechat.service.base import (
 
 __all__ = ["Chat"]
 
+_DIRECTORY_PAGE = 100  # entries asked for per DIR (the relay's largest page)
+_DIRECTORY_MAX = 2000  # entries listed at most: a directory this long needs a search first
+
 
 class Chat(ServiceBase):
     """Publishing, invites and consent, conversations and messages, sync."""
@@ -176,15 +179,23 @@ class Chat(ServiceBase):
                 await self.publish(info.relay_url, directory=listed)
 
     async def directory(self, relay_url: str) -> Sequence[api.DirectoryEntry]:
-        """The relay's opt-in directory (unauthenticated summaries: verify safety numbers)."""
+        """The relay's opt-in directory (unauthenticated summaries: verify safety numbers),
+        page after page up to `_DIRECTORY_MAX` entries."""
         url = check_relay_url(relay_url)
 
-        async def listing(client: RelayClient) -> Any:
-            return await client.directory(None, 100)
+        async def listing(client: RelayClient) -> list[Any]:
+            entries: list[Any] = []
+            after = None
+            while len(entries) < _DIRECTORY_MAX:
+                page = await client.directory(after, _DIRECTORY_PAGE)
+                entries.extend(page.entries)
+                if page.next is None or not page.entries:
+                    break
+                after = page.next
+            return entries[:_DIRECTORY_MAX]
 
-        page = await self._relay(url, listing)
         out = []
-        for entry in page.entries:
+        for entry in await self._relay(url, listing):
             try:
                 doc = msgpack.unpackb(entry.summary, raw=False, max_bin_len=4096)
                 _, name, specs, langs, key = doc

@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TypeVar
 
+import msgpack
 import pytest
+from nacl.signing import SigningKey
 
+from relay.client import RelayClient
 from securechat import api
 from securechat.errors import (
     ConsentRequired,
@@ -441,3 +444,31 @@ async def test_quick_exit_drops_the_key_before_the_relay_links_close(
     gate.set()
     await locking
     await counselor.close()
+
+
+async def test_the_directory_lists_every_page_of_the_relay(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """The relay answers DIR 100 entries at a time: a client sees all 130 listed counselors,
+    not only the first page."""
+    n, per_conn = 130, 8  # a connection may create 8 publications (the relay's default)
+    for start in range(0, n, per_conn):
+        async with await RelayClient.connect(relay.url) as c:
+            for i in range(start, min(n, start + per_conn)):
+                summary = msgpack.packb(
+                    [
+                        1,
+                        f"Konselor {i:03d}",
+                        ["stres"],
+                        ["id"],
+                        bytes(SigningKey.generate().verify_key),
+                    ],
+                    use_bin_type=True,
+                )
+                await c.publish(SigningKey.generate(), b"blob", summary=summary)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        entries = await client.directory(relay.url)
+    finally:
+        await client.close()
+    assert sorted(e.counselor_name for e in entries) == [f"Konselor {i:03d}" for i in range(n)]
