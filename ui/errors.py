@@ -105,7 +105,7 @@ MESSAGES: dict[str, str] = {
     # the relay and the network
     "RelayUnavailable": QT_TRANSLATE_NOOP(
         "errors",
-        "The server cannot be reached right now. Your messages are kept and will be sent later.",
+        "The server cannot be reached right now. Please check your connection and try again.",
     ),
     "RelayError": QT_TRANSLATE_NOOP(
         "errors", "The server refused the request. Please try again later."

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Qt
 from pytestqt.qtbot import QtBot
 
 from securechat.api import ConversationStarted, MessageReceived
+from securechat.errors import RelayUnavailable
 from tests.ui.fake_service import FakeService, WrongPassphrase
 from ui.bridge import Bridge
 from ui.common.labels import PlainLabel
@@ -82,6 +83,15 @@ def test_error_messages_are_fixed_and_mapped_by_class_name(qapp: object) -> None
     assert message_for(WrongPassphraseTooManyTimes()) == message_for(WrongPassphrase)
     assert message_for(RuntimeError("leak me")) == GENERIC
     assert "leak" not in message_for(RuntimeError("leak me"))
+
+
+def test_an_unreachable_relay_asks_to_try_again_and_promises_no_sending(qapp: object) -> None:
+    """The error comes from one-off requests (publish, the directory, an invite), which nobody
+    retries by themselves; chat messages wait in the outbox and raise nothing. So the message
+    asks the person to try again instead of promising that something will be sent later."""
+    text = message_for(RelayUnavailable())
+    assert "try again" in text
+    assert "sent later" not in text
 
 
 def test_plain_label_never_renders_rich_text(qtbot: QtBot) -> None:

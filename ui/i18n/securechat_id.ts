@@ -1125,10 +1125,6 @@
         <translation>Profil konselor ini tidak dapat diperiksa, jadi tidak dibuka. Silakan minta undangan baru.</translation>
     </message>
     <message>
-        <source>The server cannot be reached right now. Your messages are kept and will be sent later.</source>
-        <translation>Server belum dapat dihubungi saat ini. Pesan Anda tetap tersimpan dan akan dikirim nanti.</translation>
-    </message>
-    <message>
         <source>The server refused the request. Please try again later.</source>
         <translation>Server menolak permintaan ini. Silakan coba lagi nanti.</translation>
     </message>
@@ -1164,6 +1160,10 @@
     <message>
         <source>This conversation has ended.</source>
         <translation>Percakapan ini sudah berakhir.</translation>
+    </message>
+    <message>
+        <source>The server cannot be reached right now. Please check your connection and try again.</source>
+        <translation>Server belum dapat dihubungi saat ini. Silakan periksa koneksi Anda, lalu coba lagi.</translation>
     </message>
     <message>
         <source>This is taking too long. Please check your connection and try again.</source>
