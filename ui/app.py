@@ -32,7 +32,7 @@ import sys
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QLocale, QObject, QTimer, Signal
+from PySide6.QtCore import QLocale, QObject, QRect, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QWidget
 
 from securechat.api import Role, ServiceAPI, SettingsView
@@ -108,7 +108,11 @@ class SecureChatApp(QObject):
         self.main_window: MainWindow | None = None
         # (profile, conversation) open when the profile was locked, reopened on unlocking it
         # again; an id only, no decrypted text, and forgotten on quick exit
-        self._resume: tuple[str, str] | None = None
+        # (profile, conversation, note) open when the profile was last locked: unlocking
+        # brings them back. Quick exit forgets them.
+        self._resume: tuple[str, str, str | None] | None = None
+        # where the main window was, and whether maximized (not private): a lock makes it anew
+        self._geometry: tuple[QRect, bool] | None = None
         self._connect_window(self.welcome)
         self.welcome.unlocked.connect(self.on_unlocked)
         self.guard.idle_timed_out.connect(self.on_idle_timed_out)
@@ -194,11 +198,17 @@ class SecureChatApp(QObject):
         window = MainWindow(self.bridge, self.role, settings)
         if resume is not None and resume[0] == self.profile:
             window.resume_conversation = resume[1]
+            window.notes.resume_note = resume[2]
+        if self._geometry is not None:
+            window.setGeometry(self._geometry[0])
         self._connect_window(window)
         window.settings_requested.connect(self.on_settings_requested)
         window.lock_button.clicked.connect(lambda: self.lock("user"))
         self.main_window = window
-        window.show()
+        if self._geometry is not None and self._geometry[1]:
+            window.showMaximized()
+        else:
+            window.show()
         self.welcome.hide()
         self.bridge.call(lambda s: s.sync(), owner=self)
         self.unlocked.emit(self.profile)
@@ -232,8 +242,10 @@ class SecureChatApp(QObject):
         self.guard.arm(False)
         window = self.main_window
         open_now = window.chat.conversation if window is not None else None
-        if self.profile is not None and open_now is not None:
-            self._resume = (self.profile, open_now.conversation_id)
+        if self.profile is not None and open_now is not None and window is not None:
+            self._resume = (self.profile, open_now.conversation_id, window.notes.note_id)
+        if window is not None:
+            self._geometry = (window.normalGeometry(), window.isMaximized())
         self.main_window = None
         if window is not None:
             window.clear_sensitive()

@@ -205,6 +205,47 @@ def test_unlocking_after_auto_lock_reopens_the_conversation(
     assert again.chat.conversation.conversation_id == "c2"
 
 
+def test_unlocking_after_a_lock_reopens_the_note_that_was_open(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The note being written when the profile locked is open again after unlocking, not an
+    empty new one beside it in the list."""
+    fake = counselor_fake()
+    app = make_app(fake)
+    window = unlocked_window(qtbot, app)
+    qtbot.waitUntil(lambda: window.conversations.rowCount() == 2)
+    window.open_conversation("c2")
+    notes = window.notes
+    notes.editors["subjective"].setPlainText("Sleeps badly before exams.")
+    notes.flush()
+    qtbot.waitUntil(lambda: notes.note_id is not None)
+    with qtbot.waitSignal(app.locked, timeout=5000):
+        window.lock_button.click()
+
+    again = unlocked_window(qtbot, app)
+
+    qtbot.waitUntil(lambda: again.notes.note_id is not None)
+    assert again.notes.editors["subjective"].toPlainText() == "Sleeps badly before exams."
+    assert again.notes.note_list.currentRow() == 0
+
+
+def test_unlocking_brings_the_window_back_where_it_was(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """The main window is made anew after every lock; it comes back at the size it had."""
+    app = make_app(counselor_fake())
+    window = unlocked_window(qtbot, app)
+    window.setGeometry(40, 30, 1010, 690)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1010, 690))
+    with qtbot.waitSignal(app.locked, timeout=5000):
+        window.lock_button.click()
+
+    again = unlocked_window(qtbot, app)
+
+    assert again is not window
+    assert again.geometry().getRect() == (40, 30, 1010, 690)
+
+
 def test_quick_exit_forgets_the_open_conversation(
     qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
 ) -> None:

@@ -68,6 +68,8 @@ class NotesPanel(QWidget):
         self._bridge = bridge
         self.conversation_id: str | None = None
         self.note_id: str | None = None
+        # the note open before a lock: opened again once its conversation lists it
+        self.resume_note: str | None = None
         self._dirty = False
         self._saving = False
         self._notes: list[NoteView] = []
@@ -204,6 +206,11 @@ class NotesPanel(QWidget):
         if self.search.text().strip():
             return
         self._fill_list(notes)
+        resume, self.resume_note = self.resume_note, None
+        note = next((n for n in self._notes if n.note_id == resume), None)
+        if note is not None and self.note_id is None and not self._dirty:
+            self._load_note(note)
+            self.note_list.setCurrentRow(self._notes.index(note))
 
     def _fill_list(self, notes: Sequence[NoteView]) -> None:
         self._notes = sorted(notes, key=lambda n: n.updated_at, reverse=True)
