@@ -45,14 +45,19 @@ def make_app(qapp: QApplication, qtbot: QtBot) -> Iterator[Callable[[FakeService
 
     yield make
     for controller in made:
-        for window in controller.windows():
-            window.hide()
-        controller.translations.set_language("en")
-        controller.shutdown()
-        qapp.removeEventFilter(controller.guard)
-        for window in controller.windows():
-            window.deleteLater()
-        controller.deleteLater()
+        close_app(qapp, controller)
+
+
+def close_app(qapp: QApplication, app: SecureChatApp) -> None:
+    """Hide and delete an app made by a test, and leave the next test in English."""
+    for window in app.windows():
+        window.hide()
+    app.translations.set_language("en")
+    app.shutdown()
+    qapp.removeEventFilter(app.guard)
+    for window in app.windows():
+        window.deleteLater()
+    app.deleteLater()
 
 
 def unlock(qtbot: QtBot, app: SecureChatApp, passphrase: str = "correct horse battery") -> None:

@@ -7,6 +7,7 @@ Argon2id runs at its minimum cost, and keyring's `fail` backend keeps the system
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from securechat.api import Role, ServiceAPI
 from securechat.errors import ProfileLocked
 from securechat.service import Service
 from tests.relay_process import running_relay
+from tests.ui.conftest import close_app
 from ui.app import SecureChatApp
 from ui.bridge import ServiceFactory
 from ui.chat.window import MainWindow
@@ -71,6 +73,27 @@ def _core_refuses(qtbot: QtBot, app: SecureChatApp) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def _demo_on_a_real_relay(
+    qtbot: QtBot, qapp: QApplication, tmp_path: Path
+) -> Iterator[tuple[DemoSession, MainWindow, MainWindow]]:
+    """The demo's two apps on a relay process: (session, client window, counselor window),
+    the client's at the disclosure; everything is closed afterwards."""
+    with running_relay(tmp_path / "relay") as url:
+        session = DemoSession(
+            qapp, url, _factory(tmp_path / "counselor"), _factory(tmp_path / "client")
+        )
+        try:
+            with qtbot.waitSignal(session.invite_ready, timeout=TIMEOUT):
+                session.start()
+            client, counselor = session.client.main_window, session.counselor.main_window
+            assert client is not None
+            assert counselor is not None
+            yield session, client, counselor
+        finally:
+            _close(qapp, session)
+
+
 def _consent_and_send(qtbot: QtBot, window: MainWindow, first: str) -> None:
     page = window.consent_page
     assert not page.send_button.isEnabled()
@@ -85,44 +108,33 @@ def test_message_crosses_a_real_relay_between_two_windows(
     qtbot: QtBot, qapp: QApplication, tmp_path: Path
 ) -> None:
     """Consent in the client's window, the first words and a reply cross a real relay process."""
-    with running_relay(tmp_path / "relay") as url:
-        session = DemoSession(
-            qapp, url, _factory(tmp_path / "counselor"), _factory(tmp_path / "client")
+    with _demo_on_a_real_relay(qtbot, qapp, tmp_path) as (session, client, counselor):
+        assert client.stack.currentWidget() is client.consent_page
+
+        _consent_and_send(qtbot, client, "Halo, saya butuh teman bicara")
+
+        qtbot.waitUntil(lambda: counselor.conversations.rowCount() == 1, timeout=TIMEOUT)
+        assert counselor.conversations.view(0).peer_name == "Dewi (demo client)"
+        counselor.conversation_list.setCurrentIndex(counselor.conversations.index(0, 0))
+        counselor.on_conversation_chosen(counselor.conversations.index(0, 0))
+        qtbot.waitUntil(
+            lambda: "Halo, saya butuh teman bicara" in _texts(counselor), timeout=TIMEOUT
         )
-        try:
-            with qtbot.waitSignal(session.invite_ready, timeout=TIMEOUT):
-                session.start()
-            client, counselor = session.client.main_window, session.counselor.main_window
-            assert client is not None
-            assert counselor is not None
-            assert client.stack.currentWidget() is client.consent_page
 
-            _consent_and_send(qtbot, client, "Halo, saya butuh teman bicara")
+        counselor.chat.input.setPlainText("Terima kasih sudah menulis. Sejak kapan?")
+        counselor.chat.send_button.click()
+        qtbot.waitUntil(
+            lambda: "Terima kasih sudah menulis. Sejak kapan?" in _texts(client),
+            timeout=TIMEOUT,
+        )
 
-            qtbot.waitUntil(lambda: counselor.conversations.rowCount() == 1, timeout=TIMEOUT)
-            assert counselor.conversations.view(0).peer_name == "Dewi (demo client)"
-            counselor.conversation_list.setCurrentIndex(counselor.conversations.index(0, 0))
-            counselor.on_conversation_chosen(counselor.conversations.index(0, 0))
-            qtbot.waitUntil(
-                lambda: "Halo, saya butuh teman bicara" in _texts(counselor), timeout=TIMEOUT
-            )
-
-            counselor.chat.input.setPlainText("Terima kasih sudah menulis. Sejak kapan?")
-            counselor.chat.send_button.click()
-            qtbot.waitUntil(
-                lambda: "Terima kasih sudah menulis. Sejak kapan?" in _texts(client),
-                timeout=TIMEOUT,
-            )
-
-            # quick exit in the client's window: hidden, emptied, and the real core locked
-            session.client.quit_on_quick_exit = False
-            with qtbot.waitSignal(session.client.locked, timeout=TIMEOUT):
-                client.help_bar.exit_button.click()
-            assert not client.isVisible()
-            assert session.client.main_window is None
-            assert _core_refuses(qtbot, session.client)  # the key has left memory
-        finally:
-            _close(qapp, session)
+        # quick exit in the client's window: hidden, emptied, and the real core locked
+        session.client.quit_on_quick_exit = False
+        with qtbot.waitSignal(session.client.locked, timeout=TIMEOUT):
+            client.help_bar.exit_button.click()
+        assert not client.isVisible()
+        assert session.client.main_window is None
+        assert _core_refuses(qtbot, session.client)  # the key has left memory
 
 
 def test_demo_backend_runs_the_real_core(qtbot: QtBot, qapp: QApplication, tmp_path: Path) -> None:
@@ -157,14 +169,7 @@ def real_app(qapp: QApplication, tmp_path: Path) -> Iterator[SecureChatApp]:
     try:
         yield app
     finally:
-        for window in app.windows():
-            window.hide()
-        app.translations.set_language("en")
-        app.shutdown()
-        qapp.removeEventFilter(app.guard)
-        for window in app.windows():
-            window.deleteLater()
-        app.deleteLater()
+        close_app(qapp, app)
 
 
 def _create_counselor(qtbot: QtBot, app: SecureChatApp) -> MainWindow:
@@ -228,40 +233,29 @@ def test_a_half_written_note_survives_auto_lock(
 ) -> None:
     """A note typed just before auto-lock is saved by the real core and is there after
     unlocking again."""
-    with running_relay(tmp_path / "relay") as url:
-        session = DemoSession(
-            qapp, url, _factory(tmp_path / "counselor"), _factory(tmp_path / "client")
-        )
-        try:
-            with qtbot.waitSignal(session.invite_ready, timeout=TIMEOUT):
-                session.start()
-            client, counselor = session.client.main_window, session.counselor.main_window
-            assert client is not None
-            assert counselor is not None
-            _consent_and_send(qtbot, client, "Halo")
-            qtbot.waitUntil(lambda: counselor.conversations.rowCount() == 1, timeout=TIMEOUT)
-            cid = counselor.conversations.view(0).conversation_id
-            counselor.open_conversation(cid)
-            notes = counselor.notes
-            notes._timer.setInterval(600_000)  # nothing saved by the debounce: only the lock
-            first_section = next(iter(notes.editors.values()))
-            first_section.setPlainText("Sleeps badly before exams")
-            app = session.counselor
+    with _demo_on_a_real_relay(qtbot, qapp, tmp_path) as (session, client, counselor):
+        _consent_and_send(qtbot, client, "Halo")
+        qtbot.waitUntil(lambda: counselor.conversations.rowCount() == 1, timeout=TIMEOUT)
+        cid = counselor.conversations.view(0).conversation_id
+        counselor.open_conversation(cid)
+        notes = counselor.notes
+        notes._timer.setInterval(600_000)  # nothing saved by the debounce: only the lock
+        first_section = next(iter(notes.editors.values()))
+        first_section.setPlainText("Sleeps badly before exams")
+        app = session.counselor
 
-            with qtbot.waitSignal(app.locked, timeout=TIMEOUT) as locked:
-                app.guard.set_timeout_ms(50)
-            assert locked.args == ["auto-lock"]
-            qtbot.waitUntil(lambda: app.welcome.profile_list.count() == 1, timeout=TIMEOUT)
-            app.welcome.unlock_pass.setText(DEMO_PASSPHRASE)
-            with qtbot.waitSignal(app.unlocked, timeout=TIMEOUT):
-                app.welcome.unlock_button.click()
+        with qtbot.waitSignal(app.locked, timeout=TIMEOUT) as locked:
+            app.guard.set_timeout_ms(50)
+        assert locked.args == ["auto-lock"]
+        qtbot.waitUntil(lambda: app.welcome.profile_list.count() == 1, timeout=TIMEOUT)
+        app.welcome.unlock_pass.setText(DEMO_PASSPHRASE)
+        with qtbot.waitSignal(app.unlocked, timeout=TIMEOUT):
+            app.welcome.unlock_button.click()
 
-            found: list[object] = []
-            app.bridge.call(lambda s: s.notes(cid), found.append, found.append)
-            qtbot.waitUntil(lambda: found != [], timeout=TIMEOUT)
-            notes_found = found[0]
-            assert isinstance(notes_found, list)
-            texts = [text for note in notes_found for _key, text in note.sections if text]
-            assert texts == ["Sleeps badly before exams"]
-        finally:
-            _close(qapp, session)
+        found: list[object] = []
+        app.bridge.call(lambda s: s.notes(cid), found.append, found.append)
+        qtbot.waitUntil(lambda: found != [], timeout=TIMEOUT)
+        notes_found = found[0]
+        assert isinstance(notes_found, list)
+        texts = [text for note in notes_found for _key, text in note.sections if text]
+        assert texts == ["Sleeps badly before exams"]

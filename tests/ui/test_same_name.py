@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 from securechat.service import Service
 from tests.securechat.conftest import PASSPHRASE, fast_kdf
 from tests.securechat.engine_helpers import FakeRelay, first_contact, make_profile
-from tests.ui.conftest import unlock
+from tests.ui.conftest import close_app, unlock
 from ui.app import SecureChatApp
 from ui.chat.window import MainWindow
 from ui.common.style import apply_style
@@ -77,14 +77,7 @@ def open_window(
 
     yield open_in
     for app in made:
-        for window in app.windows():
-            window.hide()
-        app.translations.set_language("en")
-        app.shutdown()
-        qapp.removeEventFilter(app.guard)
-        for window in app.windows():
-            window.deleteLater()
-        app.deleteLater()
+        close_app(qapp, app)
 
 
 def row_of(window: MainWindow, name: str) -> int:
