@@ -19,8 +19,10 @@ from ui.demo import DEMO_PASSPHRASE, DemoSession
 HALF_FULL_HD = 1920 // 2 - 32
 
 
-def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
-    """Counselor created and published, client created and shown the disclosure, no clicks."""
+def _started_demo(
+    qtbot: QtBot, qapp: QApplication
+) -> tuple[FakeService, FakeService, DemoSession]:
+    """The demo's walk on two fake services, up to the client's disclosure."""
     counselor, client = (
         FakeService(profiles=[], conversations=0),
         FakeService(profiles=[], conversations=0),
@@ -30,6 +32,12 @@ def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
     session.client.quit_on_quick_exit = False
     with qtbot.waitSignal(session.invite_ready, timeout=10_000):
         session.start()
+    return counselor, client, session
+
+
+def test_demo_reaches_the_disclosure(qtbot: QtBot, qapp: QApplication) -> None:
+    """Counselor created and published, client created and shown the disclosure, no clicks."""
+    counselor, _client, session = _started_demo(qtbot, qapp)
     window = session.client.main_window
     assert window is not None
     assert window.stack.currentWidget() is window.consent_page
@@ -48,15 +56,7 @@ def test_unlocking_the_demo_counselor_again_leaves_the_client_alone(
 ) -> None:
     """The walk to the disclosure runs once: a counselor who locks and unlocks again does not
     publish again, nor make the client a second profile."""
-    counselor, client = (
-        FakeService(profiles=[], conversations=0),
-        FakeService(profiles=[], conversations=0),
-    )
-    session = DemoSession(qapp, "ws://127.0.0.1:9", lambda: counselor, lambda: client)
-    session.counselor.quit_on_quick_exit = False
-    session.client.quit_on_quick_exit = False
-    with qtbot.waitSignal(session.invite_ready, timeout=10_000):
-        session.start()
+    counselor, client, session = _started_demo(qtbot, qapp)
     session.counselor.lock("user")
     unlock(qtbot, session.counselor, DEMO_PASSPHRASE)
     qtbot.wait(300)
