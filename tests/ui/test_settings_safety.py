@@ -4,13 +4,15 @@ the mouse wheel leaves unfocused fields alone, and the passphrase change cannot 
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QProgressBar, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from securechat.api import SettingsView
@@ -215,3 +217,78 @@ def test_the_wheel_changes_the_history_period_once_it_has_focus(
     _wheel_up(dialog.retention)
 
     assert dialog.retention.value() == 366
+
+
+class SlowPassphraseChange(FakeService):
+    """A passphrase change that takes as long as the test says (Argon2id takes seconds)."""
+
+    def __init__(self) -> None:
+        super().__init__(messages=2)
+        self.release = threading.Event()
+
+    async def change_passphrase(self, old: str, new: str) -> None:
+        while not self.release.is_set():
+            await asyncio.sleep(0.01)
+        await super().change_passphrase(old, new)
+
+
+def _start_change(qtbot: QtBot, app: SecureChatApp, old: str) -> SettingsDialog:
+    dialog = _settings(qtbot, app)
+    dialog.old_pass.setText(old)
+    dialog.new_pass.setText("a brand new passphrase")
+    dialog.new_pass2.setText("a brand new passphrase")
+    dialog.change_button.click()
+    return dialog
+
+
+def _form_enabled(dialog: SettingsDialog) -> list[bool]:
+    return [
+        w.isEnabled()
+        for w in (dialog.old_pass, dialog.new_pass, dialog.new_pass2, dialog.change_button)
+    ]
+
+
+def _busy_shown(dialog: SettingsDialog) -> bool:
+    busy = dialog.findChild(QProgressBar, "passphraseBusy")
+    return busy is not None and busy.isVisibleTo(dialog)
+
+
+def test_the_passphrase_form_is_off_while_the_change_runs(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """While the slow change runs, its fields and button are off and it says it is working."""
+    fake = SlowPassphraseChange()
+    dialog = _start_change(qtbot, make_app(fake), "correct horse battery")
+    try:
+        assert _form_enabled(dialog) == [False] * 4
+        assert dialog.pass_state.text().startswith("Changing your passphrase")
+        assert _busy_shown(dialog)
+    finally:
+        fake.release.set()
+
+
+def test_the_passphrase_form_comes_back_after_the_change(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Once the change is done the form is usable again and says so."""
+    fake = SlowPassphraseChange()
+    dialog = _start_change(qtbot, make_app(fake), "correct horse battery")
+    fake.release.set()
+
+    qtbot.waitUntil(lambda: dialog.pass_state.text() == "Your passphrase was changed.")
+    assert _form_enabled(dialog) == [True] * 4
+    assert not _busy_shown(dialog)
+
+
+def test_the_passphrase_form_comes_back_after_a_refused_change(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """A wrong current passphrase gives its message and the form back, to try again."""
+    fake = SlowPassphraseChange()
+    dialog = _start_change(qtbot, make_app(fake), "not my passphrase")
+    fake.release.set()
+
+    qtbot.waitUntil(lambda: dialog.pass_state.text().startswith("That passphrase"))
+    assert _form_enabled(dialog) == [True] * 4
+    assert not _busy_shown(dialog)
+    assert fake.passphrase == "correct horse battery"

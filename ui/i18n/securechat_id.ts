@@ -756,8 +756,8 @@
         <translation>Jangan hapus</translation>
     </message>
     <message>
-        <source>Changing…</source>
-        <translation>Sedang mengganti…</translation>
+        <source>Changing your passphrase… This takes a few seconds.</source>
+        <translation>Sedang mengganti frasa sandi… Ini butuh beberapa detik.</translation>
     </message>
     <message>
         <source>Your passphrase was changed.</source>

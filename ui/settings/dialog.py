@@ -9,7 +9,8 @@ Signals:
 Invariants: passphrase fields are cleared whatever happens; the relay URL is never logged.
 A shorter "Keep history" that would delete messages is saved only after the person confirms
 how many go (`messages_older_than`; "keep them" is the default button, and restores the old
-period). The value fields change on the mouse wheel only when they have focus.
+period). The value fields change on the mouse wheel only when they have focus. While the
+passphrase changes (Argon2id, seconds), its fields and button are off and a busy bar runs.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from securechat.api import SettingsView
 from ui.bridge import Bridge
-from ui.common.forms import label, name_buttons, wheel_only_with_focus
+from ui.common.forms import busy_bar, label, name_buttons, wheel_only_with_focus
 from ui.errors import message_for
 from ui.welcome.strength import MIN_LENGTH
 
@@ -117,8 +118,10 @@ class SettingsDialog(QDialog):
         self.change_button = QPushButton()
         self.change_button.setObjectName("changePassphraseButton")
         self.pass_state = label("muted", "passphraseState")
+        self.pass_busy = busy_bar("passphraseBusy")
         pass_form.addRow(self.change_button)
         pass_form.addRow(self.pass_state)
+        pass_form.addRow(self.pass_busy)
         self.confirm_box: QMessageBox | None = None
         layout.addWidget(self.pass_box)
         self.error = label("error", "settingsError")
@@ -235,13 +238,24 @@ class SettingsDialog(QDialog):
                 self.tr("The new passphrase needs at least 10 characters, typed the same twice.")
             )
             return
-        self.pass_state.setText(self.tr("Changing…"))
+        self._set_changing(True)
+        self.pass_state.setText(self.tr("Changing your passphrase… This takes a few seconds."))
         self._bridge.call(
             lambda s: s.change_passphrase(old, new),
-            lambda _r: self.pass_state.setText(self.tr("Your passphrase was changed.")),
-            lambda e: self.pass_state.setText(message_for(e)),
+            lambda _r: self.on_passphrase_done(self.tr("Your passphrase was changed.")),
+            lambda e: self.on_passphrase_done(message_for(e)),
             owner=self,
         )
+
+    def on_passphrase_done(self, text: str) -> None:
+        self._set_changing(False)
+        self.pass_state.setText(text)
+
+    def _set_changing(self, changing: bool) -> None:
+        """Fields and button off while the passphrase changes, so nobody clicks twice."""
+        for widget in (self.old_pass, self.new_pass, self.new_pass2, self.change_button):
+            widget.setEnabled(not changing)
+        self.pass_busy.setVisible(changing)
 
     def changeEvent(self, event: QEvent) -> None:
         # not modal, so the language can be switched while it is open
