@@ -136,6 +136,27 @@ def test_confirming_saves_the_shorter_period(
     assert saved.retention_days == 30
 
 
+def test_quick_exit_while_the_question_is_open_saves_nothing(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Ctrl+Shift+Q still works over the question: everything hides, the profile locks,
+    nothing is saved or deleted (the question runs no event loop of its own)."""
+    fake = _with_old_messages(3)
+    app = make_app(fake)
+    box = _ask_to_keep_30_days(qtbot, _settings(qtbot, app), fake)
+
+    with qtbot.waitSignal(app.locked):
+        QTest.keyClick(
+            QApplication.focusWidget() or box,
+            Qt.Key.Key_Q,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
+
+    assert app.main_window is None
+    qtbot.wait(50)  # the deleted dialog's question answers nothing
+    assert fake.called("update_settings") == []
+
+
 def test_a_shorter_period_that_deletes_nothing_saves_without_asking(
     qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
 ) -> None:
