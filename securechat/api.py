@@ -333,7 +333,13 @@ class ServiceAPI(Protocol):
 
     # settings
     async def settings(self) -> SettingsView: ...
-    async def update_settings(self, settings: SettingsView) -> SettingsView: ...
+    async def update_settings(self, settings: SettingsView) -> SettingsView:
+        """Store the settings; a shorter `retention_days` deletes older messages at once."""
+
+    async def messages_older_than(self, days: int) -> int:
+        """How many messages keeping history for `days` days would delete now: what
+        `update_settings` would purge with that period (0 for `days=0`, keep forever).
+        Deletes nothing."""
 
     # connection
     async def sync(self) -> None:

@@ -15,6 +15,7 @@ from securechat.store import Store, now_ms
 __all__ = [
     "MAX_DAYS",
     "RETENTION_SETTING",
+    "count_expiring",
     "get_retention_days",
     "purge_expired",
     "retention_value",
@@ -60,6 +61,32 @@ def retention_value(days: int | None) -> str | None:
     return str(int(days))
 
 
+# The messages a purge deletes: older than the cutoff and not waiting in the outbox.
+_EXPIRED = (
+    "FROM messages WHERE created_at < ? "
+    "AND message_id NOT IN (SELECT message_id FROM outbox WHERE message_id IS NOT NULL)"
+)
+
+
+def _cutoff(days: int, now: int | None) -> int:
+    return (now_ms() if now is None else int(now)) - days * _DAY_MS
+
+
+def count_expiring(store: Store, days: int | None, *, now: int | None = None) -> int:
+    """How many messages a retention period of `days` would delete now (None: none).
+
+    Counts exactly what `purge_expired` would delete with that period set; deletes nothing.
+
+    Raises:
+        InvalidInput: `days` is not None and not between 1 and 36,500.
+    """
+    if days is None:
+        return 0
+    retention_value(days)  # refuses an out-of-range period
+    row = store.conn.execute("SELECT count(*) " + _EXPIRED, (_cutoff(days, now),)).fetchone()
+    return int(row[0])
+
+
 def purge_expired(store: Store, *, now: int | None = None) -> int:
     """Delete messages older than the retention period; return how many were deleted.
 
@@ -68,13 +95,8 @@ def purge_expired(store: Store, *, now: int | None = None) -> int:
     days = get_retention_days(store)
     if days is None:
         return 0
-    cutoff = (now_ms() if now is None else int(now)) - days * _DAY_MS
     with store.transaction() as conn:
-        cur = conn.execute(
-            "DELETE FROM messages WHERE created_at < ? "
-            "AND message_id NOT IN (SELECT message_id FROM outbox WHERE message_id IS NOT NULL)",
-            (cutoff,),
-        )
+        cur = conn.execute("DELETE " + _EXPIRED, (_cutoff(days, now),))
         deleted = int(cur.rowcount)
         if deleted:  # a purged message is no longer waiting to be read
             conn.execute(

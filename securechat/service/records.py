@@ -18,6 +18,7 @@ from securechat.invite import check_relay_url
 from securechat.notes import NoteBook
 from securechat.retention import (
     RETENTION_SETTING,
+    count_expiring,
     get_retention_days,
     purge_expired,
     retention_value,
@@ -155,3 +156,7 @@ class Records(ServiceBase):
         self._engine_or_raise().region = settings.region
         purge_expired(store)
         return await self.settings()
+
+    @_guarded
+    async def messages_older_than(self, days: int) -> int:
+        return count_expiring(self._profile_or_raise().store, days or None)

@@ -7,7 +7,12 @@ import pytest
 from securechat import profiles
 from securechat.errors import InvalidInput
 from securechat.notes import NoteBook
-from securechat.retention import get_retention_days, purge_expired, set_retention_days
+from securechat.retention import (
+    count_expiring,
+    get_retention_days,
+    purge_expired,
+    set_retention_days,
+)
 
 DAY = 86_400_000
 NOW = 1_800_000_000_000
@@ -80,3 +85,22 @@ def test_purged_messages_no_longer_count_as_unread(counselor: profiles.Profile) 
     set_retention_days(counselor.store, 30)
     assert purge_expired(counselor.store, now=NOW) == 2
     assert conn.execute("SELECT unread FROM conversations WHERE id = 1").fetchone()[0] == 1
+
+
+def test_count_expiring_counts_what_a_purge_would_delete(counselor: profiles.Profile) -> None:
+    """The count for a period is exactly what the purge then deletes, and counting deletes
+    nothing (queued messages are neither counted nor purged)."""
+    _seed(counselor)
+    assert count_expiring(counselor.store, 30, now=NOW) == 1
+    assert count_expiring(counselor.store, 3, now=NOW) == 2
+    assert count_expiring(counselor.store, None, now=NOW) == 0
+    assert counselor.store.conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
+    set_retention_days(counselor.store, 3)
+    assert purge_expired(counselor.store, now=NOW) == 2
+
+
+@pytest.mark.parametrize("days", [0, -1, 36_501])
+def test_count_expiring_refuses_invalid_days(counselor: profiles.Profile, days: int) -> None:
+    """The count refuses the periods the setting refuses."""
+    with pytest.raises(InvalidInput):
+        count_expiring(counselor.store, days)

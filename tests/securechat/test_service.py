@@ -297,6 +297,38 @@ async def test_a_refused_settings_save_changes_nothing(tmp_path: Path) -> None:
         keyring.set_keyring(previous)
 
 
+async def test_messages_older_than_counts_what_saving_a_shorter_period_deletes(
+    tmp_path: Path,
+) -> None:
+    """On a real SQLCipher profile, `messages_older_than(days)` says how many messages saving
+    that retention period deletes, and deletes nothing itself."""
+    from securechat.store import now_ms
+
+    service = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    try:
+        conn = service._profile_or_raise().store.conn
+        conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+        conn.execute(
+            "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
+        )
+        for mid, age_days in [("a", 90), ("b", 40), ("c", 5)]:
+            conn.execute(
+                "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, "
+                "body, created_at) VALUES (1, ?, 'in', 'received', x'00', ?)",
+                (mid, now_ms() - age_days * 86_400_000),
+            )
+        assert await service.messages_older_than(0) == 0  # keep forever
+        assert await service.messages_older_than(60) == 1
+        assert await service.messages_older_than(30) == 2
+        assert conn.execute("SELECT count(*) FROM messages").fetchone()[0] == 3
+        before = await service.settings()
+        await service.update_settings(dataclasses.replace(before, retention_days=30))
+        assert [r[0] for r in conn.execute("SELECT message_id FROM messages")] == ["c"]
+        assert await service.messages_older_than(30) == 0
+    finally:
+        await service.close()
+
+
 async def test_only_counselors_send_summaries_and_crisis_numbers(
     tmp_path: Path, relay: RelayProcess
 ) -> None:

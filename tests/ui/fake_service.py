@@ -522,6 +522,13 @@ class FakeService:
         self.settings_view = settings
         return settings
 
+    async def messages_older_than(self, days: int) -> int:
+        if days <= 0:
+            return 0
+        cutoff = time.time() - days * 86_400
+        with self._lock:
+            return sum(m.sent_at < cutoff for msgs in self.msgs.values() for m in msgs)
+
     async def sync(self) -> None:
         self._rec("sync")
 

@@ -19,9 +19,7 @@ from ui.demo import DEMO_PASSPHRASE, DemoSession
 HALF_FULL_HD = 1920 // 2 - 32
 
 
-def _started_demo(
-    qtbot: QtBot, qapp: QApplication
-) -> tuple[FakeService, FakeService, DemoSession]:
+def _started_demo(qtbot: QtBot, qapp: QApplication) -> tuple[FakeService, FakeService, DemoSession]:
     """The demo's walk on two fake services, up to the client's disclosure."""
     counselor, client = (
         FakeService(profiles=[], conversations=0),

@@ -259,3 +259,62 @@ def test_a_half_written_note_survives_auto_lock(
         assert isinstance(notes_found, list)
         texts = [text for note in notes_found for _key, text in note.sections if text]
         assert texts == ["Sleeps badly before exams"]
+
+
+async def _seed_old_messages(service: ServiceAPI) -> None:
+    """Two messages from 40 and 90 days ago and one from today, straight into the real
+    SQLCipher store (no relay needed)."""
+    from securechat.store import now_ms
+
+    assert isinstance(service, Service)
+    conn = service._profile_or_raise().store.conn
+    conn.execute("INSERT INTO contacts VALUES (1, x'01', 'Ayu', 'client', NULL, 0, 0)")
+    conn.execute(
+        "INSERT INTO conversations(id, contact_id, created_at, updated_at) VALUES (1, 1, 0, 0)"
+    )
+    for mid, age_days in [("old-1", 90), ("old-2", 40), ("today", 0)]:
+        conn.execute(
+            "INSERT INTO messages(conversation_id, message_id, direction, delivery_state, "
+            "body, created_at) VALUES (1, ?, 'in', 'received', x'00', ?)",
+            (mid, now_ms() - age_days * 86_400_000),
+        )
+
+
+def test_a_shorter_history_deletes_on_the_real_core_what_it_said(
+    qtbot: QtBot, real_app: SecureChatApp
+) -> None:
+    """On a real profile, lowering "Keep history" asks about exactly the messages the real
+    core then deletes, and deletes them only after "Delete them"."""
+    from PySide6.QtWidgets import QMessageBox, QPushButton
+
+    from ui.settings.dialog import SettingsDialog
+
+    window = _create_counselor(qtbot, real_app)
+    done: list[object] = []
+    real_app.bridge.call(_seed_old_messages, done.append, done.append)
+    qtbot.waitUntil(lambda: done == [None], timeout=TIMEOUT)
+    window.settings_button.click()
+    dialog = window.findChild(SettingsDialog)
+    assert dialog is not None
+    dialog.retention.setValue(30)
+    save = dialog.findChild(QPushButton, "saveSettingsButton")
+    assert save is not None
+    save.click()
+    qtbot.waitUntil(lambda: dialog.findChild(QMessageBox, "retentionConfirm") is not None)
+    box = dialog.findChild(QMessageBox, "retentionConfirm")
+    assert box is not None
+    assert box.text().startswith("2 messages older than 30 days")
+    left: list[object] = []
+    real_app.bridge.call(lambda s: s.message_count("1"), left.append, left.append)
+    qtbot.waitUntil(lambda: left != [], timeout=TIMEOUT)
+    assert left == [3]  # asking deleted nothing
+
+    with qtbot.waitSignal(dialog.accepted, timeout=TIMEOUT):
+        delete = box.findChild(QPushButton, "deleteHistoryButton")
+        assert delete is not None
+        delete.click()
+
+    left.clear()
+    real_app.bridge.call(lambda s: s.message_count("1"), left.append, left.append)
+    qtbot.waitUntil(lambda: left != [], timeout=TIMEOUT)
+    assert left == [1]

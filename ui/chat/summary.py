@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from securechat.api import MessageView, SessionSummary
 from ui.common.forms import label, name_buttons
+from ui.common.labels import literal_ampersands
 from ui.crisis.data import entries_for
 
 __all__ = ["ReferralDialog", "SummaryComposer", "TaskDialog"]
@@ -101,7 +102,7 @@ class TaskDialog(QDialog):
         layout.addWidget(tasks_title)
         self.boxes: list[QCheckBox] = []
         for i, task in enumerate(summary.tasks):
-            box = QCheckBox(task)
+            box = QCheckBox(literal_ampersands(task))  # the counselor's words, as typed
             box.setObjectName(f"task{i}")
             box.setChecked(i < len(message.tasks_done) and message.tasks_done[i])
             box.setEnabled(editable)

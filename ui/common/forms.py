@@ -1,13 +1,14 @@
-"""Small helpers for building forms: primary buttons, titled labels, a busy bar."""
+"""Small helpers for building forms: primary buttons, titled labels, a busy bar, wheel-safe
+value fields."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QProgressBar, QPushButton, QWidget
 
 from ui.common.labels import PlainLabel
 
-__all__ = ["busy_bar", "label", "name_buttons", "primary_button"]
+__all__ = ["busy_bar", "label", "name_buttons", "primary_button", "wheel_only_with_focus"]
 
 
 def primary_button(object_name: str, parent: QWidget | None = None) -> QPushButton:
@@ -53,3 +54,26 @@ def name_buttons(box: QDialogButtonBox) -> None:
         button = box.button(which)
         if button is not None and not button.property("customText"):
             button.setText(text)
+
+
+class _WheelOnlyWithFocus(QObject):
+    """Passes a wheel event on to the parent (the form scrolls) unless the field has focus."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.Wheel
+            and isinstance(watched, QWidget)
+            and not watched.hasFocus()
+        ):
+            event.ignore()
+            return True
+        return False
+
+
+def wheel_only_with_focus(*fields: QWidget) -> None:
+    """Spin boxes and combo boxes change on the mouse wheel only once clicked or tabbed into,
+    so scrolling past one never changes a setting by accident (Qt's default gives them focus
+    on the wheel, then steps them)."""
+    for field in fields:
+        field.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        field.installEventFilter(_WheelOnlyWithFocus(field))

@@ -1,8 +1,11 @@
-"""Labels that can never render rich text.
+"""Labels that can never render rich text, and button texts that show '&' as typed.
 
-Invariant: `PlainLabel` always uses `Qt.TextFormat.PlainText`, whatever is done to it later,
+Invariants: `PlainLabel` always uses `Qt.TextFormat.PlainText`, whatever is done to it later,
 so untrusted text (a peer's message, a counselor's name from a relay) can never be read as
 HTML, load an image or open a link. `ElidedLabel` and `CheckLabel` are `PlainLabel`s too.
+Text a person wrote goes into a widget that reads '&' as a keyboard mnemonic (a button, check
+box, radio button, group box title, action, tab) only through `literal_ampersands`, so "A & B"
+shows as "A & B", not "A  B" with an Alt shortcut.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
 
-__all__ = ["CheckLabel", "ElidedLabel", "PlainLabel"]
+__all__ = ["CheckLabel", "ElidedLabel", "PlainLabel", "literal_ampersands"]
 
 
 class PlainLabel(QLabel):
@@ -91,3 +94,10 @@ class CheckLabel(PlainLabel):
             buddy.click()
             buddy.setFocus(Qt.FocusReason.MouseFocusReason)
         super().mouseReleaseEvent(event)
+
+
+def literal_ampersands(text: str) -> str:
+    """`text` for a widget that reads '&' as a mnemonic: each '&' doubled, so it is shown
+    exactly as written and gives the widget no Alt shortcut. Screen readers get the text as
+    written too (Qt undoes the doubling for the accessible name)."""
+    return text.replace("&", "&&")

@@ -744,8 +744,44 @@
         <translation>Frasa sandi baru minimal 10 karakter dan harus diketik sama dua kali.</translation>
     </message>
     <message>
-        <source>Changing…</source>
-        <translation>Sedang mengganti…</translation>
+        <source>1 message</source>
+        <translation>1 pesan</translation>
+    </message>
+    <message>
+        <source>%1 messages</source>
+        <translation>%1 pesan</translation>
+    </message>
+    <message>
+        <source>1 day</source>
+        <translation>1 hari</translation>
+    </message>
+    <message>
+        <source>%1 days</source>
+        <translation>%1 hari</translation>
+    </message>
+    <message>
+        <source>Delete older messages?</source>
+        <translation>Hapus pesan lama?</translation>
+    </message>
+    <message>
+        <source>%1 older than %2 will be deleted from this device for good.</source>
+        <translation>%1 yang lebih lama dari %2 akan dihapus permanen dari perangkat ini.</translation>
+    </message>
+    <message>
+        <source>This cannot be undone.</source>
+        <translation>Tindakan ini tidak dapat dibatalkan.</translation>
+    </message>
+    <message>
+        <source>Delete them</source>
+        <translation>Hapus pesan</translation>
+    </message>
+    <message>
+        <source>Keep them</source>
+        <translation>Jangan hapus</translation>
+    </message>
+    <message>
+        <source>Changing your passphrase… This takes a few seconds.</source>
+        <translation>Sedang mengganti frasa sandi… Ini butuh beberapa detik.</translation>
     </message>
     <message>
         <source>Your passphrase was changed.</source>

@@ -6,14 +6,18 @@ Job: edit a `SettingsView` and save it with `update_settings`; change the passph
 Signals:
 - `settings_saved()`: `saved_view` holds the `SettingsView` the core returned.
 
-Invariant: passphrase fields are cleared whatever happens; the relay URL is never logged.
+Invariants: passphrase fields are cleared whatever happens; the relay URL is never logged.
+A shorter "Keep history" that would delete messages is saved only after the person confirms
+how many go (`messages_older_than`; "keep them" is the default button, and restores the old
+period). The value fields change on the mouse wheel only when they have focus. While the
+passphrase changes (Argon2id, seconds), its fields and button are off and a busy bar runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import QEvent, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +26,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -30,11 +35,22 @@ from PySide6.QtWidgets import (
 
 from securechat.api import SettingsView
 from ui.bridge import Bridge
-from ui.common.forms import label, name_buttons
+from ui.common.forms import busy_bar, label, name_buttons, wheel_only_with_focus
 from ui.errors import message_for
 from ui.welcome.strength import MIN_LENGTH
 
-__all__ = ["SettingsDialog"]
+__all__ = ["SettingsDialog", "deletes_history"]
+
+
+def deletes_history(old_days: int, new_days: int) -> bool:
+    """True when keeping history for `new_days` instead of `old_days` (0 = always) is
+    shorter, so saving it can delete messages."""
+    return new_days != 0 and (old_days == 0 or new_days < old_days)
+
+
+def _chose_delete(box: QMessageBox) -> bool:
+    clicked = box.clickedButton()  # Esc and closing the box count as "keep"
+    return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
 
 
 class SettingsDialog(QDialog):
@@ -73,6 +89,7 @@ class SettingsDialog(QDialog):
         self.remember = QCheckBox()
         self.remember.setObjectName("rememberOnDevice")
         self.remember.setChecked(view.remember_on_device)
+        wheel_only_with_focus(self.language, self.region, self.auto_lock, self.retention)
         self.labels = [label(wrap=False) for _ in range(6)]
         for row_label, field in zip(
             self.labels,
@@ -101,8 +118,11 @@ class SettingsDialog(QDialog):
         self.change_button = QPushButton()
         self.change_button.setObjectName("changePassphraseButton")
         self.pass_state = label("muted", "passphraseState")
+        self.pass_busy = busy_bar("passphraseBusy")
         pass_form.addRow(self.change_button)
         pass_form.addRow(self.pass_state)
+        pass_form.addRow(self.pass_busy)
+        self.confirm_box: QMessageBox | None = None
         layout.addWidget(self.pass_box)
         self.error = label("error", "settingsError")
         self.error.hide()
@@ -130,8 +150,70 @@ class SettingsDialog(QDialog):
             remember_on_device=self.remember.isChecked(),
         )
 
+    def save_button(self) -> QPushButton:
+        return self.buttons.button(QDialogButtonBox.StandardButton.Save)
+
     def on_save_clicked(self) -> None:
         view = self.edited_view()
+        self.save_button().setEnabled(False)  # until saved, refused, or the question answered
+        self.error.hide()
+        if not deletes_history(self._view.retention_days, view.retention_days):
+            self._save(view)
+            return
+        days = view.retention_days
+        self._bridge.call(
+            lambda s: s.messages_older_than(days),
+            lambda count: self.on_counted(view, count),
+            self.on_failed,
+            owner=self,
+        )
+
+    def on_counted(self, view: SettingsView, count: int) -> None:
+        if count <= 0:
+            self._save(view)
+            return
+        box = self._confirmation(view.retention_days, count)
+        self.confirm_box = box
+        box.finished.connect(lambda _result: self.on_confirmed(view, _chose_delete(box)))
+        box.open()  # window-modal, no nested event loop: quick exit stays safe
+
+    def _confirmation(self, days: int, count: int) -> QMessageBox:
+        messages = (
+            self.tr("1 message") if count == 1 else self.tr("%1 messages").replace("%1", str(count))
+        )
+        period = self.tr("1 day") if days == 1 else self.tr("%1 days").replace("%1", str(days))
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            self.tr("Delete older messages?"),
+            self.tr("%1 older than %2 will be deleted from this device for good.")
+            .replace("%1", messages)
+            .replace("%2", period),
+            parent=self,
+        )
+        box.setObjectName("retentionConfirm")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setInformativeText(self.tr("This cannot be undone."))
+        delete = box.addButton(self.tr("Delete them"), QMessageBox.ButtonRole.DestructiveRole)
+        delete.setObjectName("deleteHistoryButton")
+        delete.setAutoDefault(False)
+        keep = box.addButton(self.tr("Keep them"), QMessageBox.ButtonRole.RejectRole)
+        keep.setObjectName("keepHistoryButton")
+        box.setDefaultButton(keep)  # Enter keeps the messages
+        box.setEscapeButton(keep)
+        return box
+
+    def on_confirmed(self, view: SettingsView, delete: bool) -> None:
+        box, self.confirm_box = self.confirm_box, None
+        if box is not None:
+            box.deleteLater()
+        if delete:
+            self._save(view)
+            return
+        self.retention.setValue(self._view.retention_days)  # nothing saved, nothing deleted
+        self.save_button().setEnabled(True)
+        self.retention.setFocus()
+
+    def _save(self, view: SettingsView) -> None:
         self._bridge.call(
             lambda s: s.update_settings(view), self.on_saved, self.on_failed, owner=self
         )
@@ -144,6 +226,7 @@ class SettingsDialog(QDialog):
     def on_failed(self, error: BaseException) -> None:
         self.error.setText(message_for(error))
         self.error.show()
+        self.save_button().setEnabled(True)
 
     def on_change_passphrase_clicked(self) -> None:
         old, new = self.old_pass.text(), self.new_pass.text()
@@ -155,13 +238,24 @@ class SettingsDialog(QDialog):
                 self.tr("The new passphrase needs at least 10 characters, typed the same twice.")
             )
             return
-        self.pass_state.setText(self.tr("Changing…"))
+        self._set_changing(True)
+        self.pass_state.setText(self.tr("Changing your passphrase… This takes a few seconds."))
         self._bridge.call(
             lambda s: s.change_passphrase(old, new),
-            lambda _r: self.pass_state.setText(self.tr("Your passphrase was changed.")),
-            lambda e: self.pass_state.setText(message_for(e)),
+            lambda _r: self.on_passphrase_done(self.tr("Your passphrase was changed.")),
+            lambda e: self.on_passphrase_done(message_for(e)),
             owner=self,
         )
+
+    def on_passphrase_done(self, text: str) -> None:
+        self._set_changing(False)
+        self.pass_state.setText(text)
+
+    def _set_changing(self, changing: bool) -> None:
+        """Fields and button off while the passphrase changes, so nobody clicks twice."""
+        for widget in (self.old_pass, self.new_pass, self.new_pass2, self.change_button):
+            widget.setEnabled(not changing)
+        self.pass_busy.setVisible(changing)
 
     def changeEvent(self, event: QEvent) -> None:
         # not modal, so the language can be switched while it is open
