@@ -11,6 +11,9 @@ can be slow (backend discovery) and may make the desktop ask to unlock the user'
 
 Where no usable backend exists (the `fail` or `null` backend, a locked or broken service),
 `KeyringUnavailable` says so in words a person can act on; there is no plaintext fallback.
+The backends of the `keyrings.alt` package count as unusable: keyring picks its
+`PlaintextKeyring` (a file in clear) wherever that package is installed and no system keyring
+runs, and the others store no safer than the profile folder itself.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import keyring
+import keyring.backends.chainer
 import keyring.errors
 
 from securechat.errors import KeyringUnavailable
@@ -43,13 +47,31 @@ def entry_name(profile_dir: Path) -> str:
     return f"profile-key-{digest[:32]}"
 
 
-def _backend() -> Any:
+_INSECURE_PACKAGE = "keyrings.alt"  # alternate backends: files in clear or weakly protected
+
+
+def _insecure(backend: Any) -> bool:
+    """True if what we store would go to a `keyrings.alt` backend (for a chain: its first
+    backend, the one a write goes to)."""
+    if isinstance(backend, keyring.backends.chainer.ChainerBackend):
+        chained = list(backend.backends)
+        if not chained:
+            return False
+        backend = chained[0]
+    module = type(backend).__module__
+    return module == _INSECURE_PACKAGE or module.startswith(_INSECURE_PACKAGE + ".")
+
+
+def _backend(*, removing: bool = False) -> Any:
+    """The usable backend. `removing`: a `keyrings.alt` backend is fine for deleting (a key
+    stored there by an earlier version can still be forgotten)."""
     try:
         backend = keyring.get_keyring()
         priority = float(backend.priority)
+        insecure = _insecure(backend)
     except (keyring.errors.KeyringError, RuntimeError) as exc:  # pragma: no cover - defensive
         raise KeyringUnavailable() from exc
-    if priority <= 0:
+    if priority <= 0 or (insecure and not removing):
         raise KeyringUnavailable()
     return backend
 
@@ -96,7 +118,7 @@ def delete_key(profile_dir: Path) -> bool:
     Raises:
         KeyringUnavailable: no usable keyring backend, or it refused the deletion.
     """
-    backend = _backend()
+    backend = _backend(removing=True)
     name = entry_name(profile_dir)
     try:
         if backend.get_password(SERVICE, name) is None:

@@ -303,8 +303,9 @@ class Receiving(EngineBase):
                 events += self._never_read(conn, conv_id)
                 return
             else:
-                self._rx_convs.pop(conv_id, None)
-                conn.execute("UPDATE conversations SET state = 'closed' WHERE id = ?", (conv_id,))
+                # CLOSE_SESSION: no build sends it (a session closes with a summary, and the
+                # conversation goes on). Acting on it would let a modified peer app end the
+                # conversation silently, with no event and nothing on record: dropped.
                 return
         elif isinstance(payload, Receipt):
             for wire_id in payload.message_ids:
@@ -344,15 +345,15 @@ class Receiving(EngineBase):
         if conv.our_role != "client" or conv.state != "pending":
             return
         record = verify_consent(intro.consent_record)
-        if record.client_identity != self._identity.public:
-            return
         if record.counselor_identity.to_bytes() != conv.peer:
+            return
+        row_id = self._own_consent_row(conn, conv.contact_id, record, latest_only=True)
+        if row_id is None:  # not the record we signed for this conversation
             return
         address = QueueAddress.from_bytes(intro.reply_queue)
         conn.execute(
-            "UPDATE consent_records SET countersignature = ? WHERE id = (SELECT id FROM "
-            "consent_records WHERE contact_id = ? AND kind = 'given' ORDER BY id DESC LIMIT 1)",
-            (intro.consent_record, conv.contact_id),
+            "UPDATE consent_records SET countersignature = ? WHERE id = ?",
+            (intro.consent_record, row_id),
         )
         conn.execute(
             "UPDATE conversations SET send_queue = ?, send_key = ?, state = 'active' WHERE id = ?",
@@ -387,6 +388,8 @@ class Receiving(EngineBase):
             record = verify_consent(payload.record, require_countersignature=False)
             if record.client_identity.to_bytes() != conv.peer:
                 return
+            if record.disclosure_version < (conv.consent_version or 0):
+                return  # a replayed (or stale) consent to an older version: keep the newer
             if not self._published_hash(conn, record):
                 return
             countersigned = countersign_consent(self._identity, payload.record)
@@ -400,14 +403,33 @@ class Receiving(EngineBase):
             self._enqueue(conn, conv, ConsentPayload(countersigned))
         else:
             record = verify_consent(payload.record)
-            if record.client_identity != self._identity.public:
+            if record.counselor_identity.to_bytes() != conv.peer:
+                return
+            row_id = self._own_consent_row(conn, conv.contact_id, record, latest_only=False)
+            if row_id is None:  # not a record we signed
                 return
             conn.execute(
-                "UPDATE consent_records SET countersignature = ? WHERE id = (SELECT id FROM "
-                "consent_records WHERE contact_id = ? AND kind = 'given' "
-                "AND disclosure_version = ? ORDER BY id DESC LIMIT 1)",
-                (payload.record, conv.contact_id, record.disclosure_version),
+                "UPDATE consent_records SET countersignature = ? WHERE id = ?",
+                (payload.record, row_id),
             )
+
+    def _own_consent_row(
+        self, conn: Any, contact_id: int, record: ConsentRecord, *, latest_only: bool
+    ) -> int | None:
+        """Client: the id of the consent we gave (the latest one, with `latest_only`) whose
+        signed record is exactly `record`, so a counter-signature is stored only beside the
+        record it counter-signs; None if there is no such record."""
+        rows = conn.execute(
+            "SELECT id, disclosure_version, signed_record FROM consent_records "
+            "WHERE contact_id = ? AND kind = 'given' ORDER BY id DESC",
+            (contact_id,),
+        ).fetchall()
+        for row_id, version, signed in rows[:1] if latest_only else rows:
+            if int(version) == record.disclosure_version and (
+                verify_consent(bytes(signed), require_countersignature=False) == record
+            ):
+                return int(row_id)
+        return None
 
     def prune_processed(self) -> None:
         """Forget de-duplication marks older than any envelope the relay could still hold."""

@@ -101,3 +101,35 @@ async def test_listing_profiles_never_reads_the_keyring(
     profiles.forget_on_device("sari", home=home)
     assert not marker.exists()
     assert not profiles.is_remembered("sari", home=home)
+
+
+class _FileKeyring(MemoryKeyring):
+    """Stands in for `keyrings.alt.file.PlaintextKeyring` (priority 0.5), which keyring picks
+    wherever that package is installed and no system keyring runs: it writes passwords to a
+    file in clear."""
+
+    __module__ = "keyrings.alt.file"
+    priority = 0.5  # type: ignore[assignment]
+
+
+def test_a_plaintext_file_keyring_is_refused(home: Path, counselor: profiles.Profile) -> None:
+    """The profile key is never handed to keyrings.alt's file backends: remembering says no
+    keyring is usable, as it does without any backend, and nothing is stored."""
+    backend = _FileKeyring()
+    keyring.set_keyring(backend)
+    with pytest.raises(KeyringUnavailable):
+        profiles.remember_on_device(counselor)
+    assert backend.items == {}
+    assert not profiles.is_remembered("sari", home=home)
+
+
+def test_a_key_left_in_a_plaintext_file_keyring_can_still_be_forgotten(
+    home: Path, counselor: profiles.Profile
+) -> None:
+    """A key an earlier version stored in a keyrings.alt file is removed by forgetting."""
+    profiles.remember_on_device(counselor)  # the in-memory test keyring
+    backend = _FileKeyring()
+    backend.items = dict(keyring.get_keyring().items)  # as if it had gone to the file
+    keyring.set_keyring(backend)
+    assert profiles.forget_on_device("sari", home=home)
+    assert backend.items == {}
