@@ -38,9 +38,12 @@ DEFAULT_OPSLIMIT = 3
 DEFAULT_MEMLIMIT = 256 * 1024 * 1024
 
 MIN_OPSLIMIT = nacl.pwhash.argon2id.OPSLIMIT_MIN
-MAX_OPSLIMIT = 64
 MIN_MEMLIMIT = nacl.pwhash.argon2id.MEMLIMIT_MIN  # 8 KiB: used only by fast tests
-MAX_MEMLIMIT = 4 * 1024 * 1024 * 1024
+# The most a stored header may ask for: four times the default memory, five times its passes.
+# The header comes from a file (a profile's, or a notes export someone hands over), so its
+# cost is untrusted: 4 GiB and 64 passes would stall or exhaust the machine that opens it.
+MAX_OPSLIMIT = 16
+MAX_MEMLIMIT = 1024 * 1024 * 1024
 
 _FORMAT_VERSION = 1
 _ALG = "argon2id13"

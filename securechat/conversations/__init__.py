@@ -24,7 +24,20 @@ Modules: `base` (values, shared helpers, outbox), `first_contact`, `receiving`, 
 
 from __future__ import annotations
 
-from securechat.conversations.base import IntakeInfo, OutItem, SendRequest, referral_text
+from securechat.conversations.base import (
+    IntakeInfo,
+    OutItem,
+    SendRequest,
+    clean_peer_name,
+    referral_text,
+)
 from securechat.conversations.engine import Engine
 
-__all__ = ["Engine", "IntakeInfo", "OutItem", "SendRequest", "referral_text"]
+__all__ = [
+    "Engine",
+    "IntakeInfo",
+    "OutItem",
+    "SendRequest",
+    "clean_peer_name",
+    "referral_text",
+]

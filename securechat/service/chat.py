@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import msgpack
@@ -20,7 +20,7 @@ from crypto.envelope import (
 )
 from relay.client import RelayClient
 from securechat import api, profiles
-from securechat.conversations import SendRequest, referral_text
+from securechat.conversations import SendRequest, clean_peer_name, referral_text
 from securechat.disclosure import LANGUAGES, CounselorProfile, DisclosureBook
 from securechat.errors import (
     InvalidInput,
@@ -38,6 +38,13 @@ from securechat.service.base import (
 )
 
 __all__ = ["Chat"]
+
+
+def _clean_list(untrusted: Iterable[str]) -> tuple[str, ...]:
+    """Each item as `clean_peer_name` makes a peer's name (one line, no control or direction
+    characters), the empty ones left out."""
+    return tuple(t for t in map(clean_peer_name, untrusted) if t)
+
 
 _DIRECTORY_PAGE = 100  # entries asked for per DIR (the relay's largest page)
 _DIRECTORY_MAX = 2000  # entries listed at most: a directory this long needs a search first
@@ -202,9 +209,9 @@ class Chat(ServiceBase):
                 out.append(
                     api.DirectoryEntry(
                         Invite(url, entry.pid, bytes(key)).to_uri(),
-                        str(name),
-                        tuple(str(s) for s in specs),
-                        tuple(str(s) for s in langs),
+                        clean_peer_name(str(name)),
+                        _clean_list(str(s) for s in specs),
+                        _clean_list(str(s) for s in langs),
                     )
                 )
             except (ValueError, TypeError, msgpack.UnpackException, SecureChatError):
@@ -226,13 +233,14 @@ class Chat(ServiceBase):
         pub = listing.publication
         return api.InviteView(
             invite_id=invite_id,
-            counselor_name=pub.profile.display_name,
-            credentials=pub.profile.credentials,
-            specializations=pub.profile.specialisations,
-            languages=pub.profile.languages,
-            service_hours=pub.profile.service_hours,
-            time_zone=pub.profile.time_zone,
-            response_time=pub.profile.response_time,
+            # signed by the counselor's key, yet written by whoever holds it: one line each
+            counselor_name=clean_peer_name(pub.profile.display_name),
+            credentials=clean_peer_name(pub.profile.credentials),
+            specializations=_clean_list(pub.profile.specialisations),
+            languages=_clean_list(pub.profile.languages),
+            service_hours=clean_peer_name(pub.profile.service_hours),
+            time_zone=clean_peer_name(pub.profile.time_zone),
+            response_time=clean_peer_name(pub.profile.response_time),
             disclosures=tuple(
                 _disclosure_view(d.language, d.version, d.text, d) for d in pub.disclosures
             ),

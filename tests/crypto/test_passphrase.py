@@ -52,6 +52,8 @@ def test_params_round_trip_through_json() -> None:
         lambda d: d.update(alg="scrypt"),
         lambda d: d.update(opslimit=0),
         lambda d: d.update(memlimit=2**40),
+        lambda d: d.update(memlimit=2**31),  # a hostile export asking for 2 GiB
+        lambda d: d.update(opslimit=17),
         lambda d: d.update(salt="not base64!"),
         lambda d: d.update(salt="AAAA"),
         lambda d: d.pop("salt"),

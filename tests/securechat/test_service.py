@@ -504,3 +504,31 @@ async def test_the_directory_lists_every_page_of_the_relay(
     finally:
         await client.close()
     assert sorted(e.counselor_name for e in entries) == [f"Konselor {i:03d}" for i in range(n)]
+
+
+async def test_a_counselors_public_fields_reach_the_client_on_one_line_without_controls(
+    tmp_path: Path, relay: RelayProcess
+) -> None:
+    """Whoever publishes writes the profile and the directory summary: a right-to-left
+    override, an escape sequence or a newline in them is gone before the client's screen."""
+    counselor = await make(tmp_path, "sari", api.Role.COUNSELOR)
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        mine = await counselor.counselor_profile()
+        await counselor.update_counselor_profile(
+            dataclasses.replace(
+                mine,
+                name="Sari \u202eiweD\u202c",
+                credentials="M.Psi.\n\x1b[31mVerified by the ministry",
+                specializations=("stres\u200b", "\u202e"),
+            )
+        )
+        invite = await counselor.publish(relay.url, directory=True)
+        (entry,) = await client.directory(relay.url)
+        view = await client.open_invite(invite)
+    finally:
+        await client.close()
+        await counselor.close()
+    assert entry.counselor_name == view.counselor_name == "Sari iweD"
+    assert view.credentials == "M.Psi. [31mVerified by the ministry"
+    assert entry.specializations == view.specializations == ("stres",)
