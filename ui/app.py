@@ -168,6 +168,11 @@ class SecureChatApp(QObject):
         for window in (self.welcome, self.main_window):
             if window is not None:
                 window.help_bar.show_language(self.translations.language)
+        if self.main_window is not None:
+            from ui.settings.dialog import SettingsDialog
+
+            for dialog in self.main_window.findChildren(SettingsDialog):
+                dialog.follow_language(code)
         if self.settings is not None and self.settings.language != code and self.profile:
             import dataclasses
 

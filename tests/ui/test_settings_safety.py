@@ -313,3 +313,29 @@ def test_the_passphrase_form_comes_back_after_a_refused_change(
     assert _form_enabled(dialog) == [True] * 4
     assert not _busy_shown(dialog)
     assert fake.passphrase == "correct horse battery"
+
+
+def test_a_language_chosen_while_settings_is_open_survives_save(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """Settings stays open beside the window; a language picked meanwhile in the help bar is
+    what Save keeps, not the one the dialog opened with."""
+    fake = FakeService(messages=2)
+    app = make_app(fake)
+    dialog = _settings(qtbot, app)
+    app.set_language("id")
+    qtbot.waitUntil(lambda: fake.settings_view.language == "id")
+    _save_button(dialog).click()
+    qtbot.waitUntil(lambda: dialog.saved_view is not None)
+    assert fake.settings_view.language == "id"
+    assert app.translations.language == "id"
+
+
+def test_zero_reads_as_never_and_always(
+    qtbot: QtBot, make_app: Callable[[FakeService], SecureChatApp]
+) -> None:
+    """0 minutes of idle time and 0 days of history say what they mean, in words."""
+    dialog = _settings(qtbot, make_app(FakeService(messages=2)))
+    dialog.auto_lock.setValue(0)
+    dialog.retention.setValue(0)
+    assert (dialog.auto_lock.text(), dialog.retention.text()) == ("Never", "Always")

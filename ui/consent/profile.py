@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from securechat.api import CounselorProfileView
 from ui.bridge import Bridge
-from ui.common.forms import label, name_buttons, primary_button
+from ui.common.forms import label, name_buttons, primary_button, wheel_only_with_focus
 from ui.errors import message_for
 
 __all__ = ["CounselorProfileDialog"]
@@ -71,6 +71,7 @@ class CounselorProfileDialog(QDialog):
         self.retention_years.setObjectName("profileRetentionYears")
         self.retention_years.setRange(1, 50)
         self.retention_years.setSuffix(self.tr(" years"))
+        wheel_only_with_focus(self.response_hours, self.retention_years)
         rows = (
             (self.tr("Name shown to clients"), self.name_edit),
             (self.tr("Qualifications"), self.credentials_edit),

@@ -820,6 +820,14 @@
         <translation>Negara lain</translation>
     </message>
     <message>
+        <source>Never</source>
+        <translation>Tidak pernah</translation>
+    </message>
+    <message>
+        <source>Always</source>
+        <translation>Selamanya</translation>
+    </message>
+    <message>
         <source>Unlock without a passphrase on this computer</source>
         <translation>Buka tanpa frasa sandi di komputer ini</translation>
     </message>

@@ -263,6 +263,12 @@ class SettingsDialog(QDialog):
             self.retranslate_ui()
         super().changeEvent(event)
 
+    def follow_language(self, code: str) -> None:
+        """The language was chosen elsewhere (the help bar) while this is open: show it, so
+        that Save keeps it instead of putting back the one this dialog opened with."""
+        self._view = dataclasses.replace(self._view, language=code)
+        self.language.setCurrentIndex(max(0, self.language.findData(code)))
+
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Settings"))
         name_buttons(self.buttons)
@@ -277,6 +283,8 @@ class SettingsDialog(QDialog):
         for row_label, text in zip(self.labels, texts, strict=True):
             row_label.setText(text)
         self.region.setItemText(1, self.tr("Another country"))
+        self.auto_lock.setSpecialValueText(self.tr("Never"))  # what 0 means
+        self.retention.setSpecialValueText(self.tr("Always"))
         self.remember.setText(self.tr("Unlock without a passphrase on this computer"))
         self.pass_box.setTitle(self.tr("Change passphrase"))
         for row_label, text in zip(
