@@ -20,6 +20,7 @@ from securechat import api, profiles
 from securechat.conversations import Engine, SendRequest
 from securechat.conversations.base import LANGUAGE_SETTING
 from securechat.errors import (
+    InvalidInput,
     NotFound,
     ProfileLocked,
     RelayUnavailable,
@@ -157,6 +158,19 @@ class ServiceBase:
         if self._profile is None:
             raise ProfileLocked()
         return self._profile
+
+    def _counselor_or_raise(self, what: str) -> profiles.Profile:
+        """The open profile, if it is a counselor's; `what` says what a client cannot do.
+
+        Raises:
+            ProfileLocked: no profile is open.
+            InvalidInput: it is a client's profile (the app shows clients none of this; the
+                core refuses it too, so no other caller writes a client's profile with it).
+        """
+        profile = self._profile_or_raise()
+        if profile.role != "counselor":
+            raise InvalidInput(f"Only a counselor profile {what}.")
+        return profile
 
     def _emit(self, events: Sequence[api.Event]) -> None:
         for event in events:

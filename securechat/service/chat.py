@@ -19,7 +19,7 @@ from crypto.envelope import (
     Text,
 )
 from relay.client import RelayClient
-from securechat import api, profiles
+from securechat import api
 from securechat.conversations import SendRequest, clean_peer_name, referral_text
 from securechat.disclosure import LANGUAGES, CounselorProfile, DisclosureBook
 from securechat.errors import (
@@ -110,7 +110,7 @@ class Chat(ServiceBase):
     @_guarded
     async def disclosures(self) -> Sequence[api.DisclosureView]:
         """The current disclosure, one view per language."""
-        book = DisclosureBook(self._profile_or_raise().store)
+        book = DisclosureBook(self._counselor_or_raise("has a disclosure").store)
         current = book.ensure_default()
         draft = current.shared_at is None
         return [
@@ -122,7 +122,7 @@ class Chat(ServiceBase):
     async def edit_disclosure(self, language: str, text: str) -> api.DisclosureView:
         """Replace one language's text (a new version, or the draft's if never published);
         republish if already published."""
-        profile = self._profile_or_raise()
+        profile = self._counselor_or_raise("has a disclosure")
         book = DisclosureBook(profile.store)
         disclosure = book.edit(language, text)
         await self._republish()
@@ -134,7 +134,7 @@ class Chat(ServiceBase):
     @_guarded
     async def counselor_profile(self) -> api.CounselorProfileView:
         """The counselor's public profile (a default one from the display name if unset)."""
-        profile = self._counselor_or_raise()
+        profile = self._counselor_or_raise("has a public profile")
         stored = DisclosureBook(profile.store).get_profile()
         return _profile_view(stored or CounselorProfile(name=profile.display_name))
 
@@ -147,7 +147,7 @@ class Chat(ServiceBase):
         Raises:
             InvalidInput: a field is empty, too long or out of range; or not a counselor.
         """
-        profile = self._counselor_or_raise()
+        profile = self._counselor_or_raise("has a public profile")
         updated = CounselorProfile(
             name=view.name.strip(),
             credentials=view.credentials.strip(),
@@ -170,12 +170,6 @@ class Chat(ServiceBase):
         counselor's own (and the receiver drops them): refuse them here, clearly."""
         if self._profile_or_raise().role != "counselor":
             raise InvalidInput("Only a counselor sends session summaries and crisis numbers.")
-
-    def _counselor_or_raise(self) -> profiles.Profile:
-        profile = self._profile_or_raise()
-        if profile.role != "counselor":
-            raise InvalidInput("Only a counselor profile has a public profile.")
-        return profile
 
     async def _republish(self) -> None:
         """Publish again at the same address if this profile is published (best effort)."""

@@ -65,7 +65,7 @@ class Records(ServiceBase):
 
     @_guarded
     async def notes(self, conversation_id: str) -> Sequence[api.NoteView]:
-        book = NoteBook(self._profile_or_raise().store)
+        book = NoteBook(self._counselor_or_raise("keeps session notes").store)
         contact = self._contact_of(conversation_id)
         return [
             self._note_view(conversation_id, book.open(n.id))
@@ -81,7 +81,7 @@ class Records(ServiceBase):
         sections: Sequence[tuple[str, str]],
         session_label: str = "",
     ) -> api.NoteView:
-        book = NoteBook(self._profile_or_raise().store)
+        book = NoteBook(self._counselor_or_raise("keeps session notes").store)
         contact = self._contact_of(conversation_id)
         if note_id is None:
             note = book.add(contact, session_label or "1", template, dict(sections))
@@ -95,7 +95,7 @@ class Records(ServiceBase):
 
     @_guarded
     async def search_notes(self, query: str) -> Sequence[api.NoteView]:
-        store = self._profile_or_raise().store
+        store = self._counselor_or_raise("keeps session notes").store
         book = NoteBook(store)
         out = []
         for hit in book.search(query):

@@ -354,6 +354,28 @@ async def test_only_counselors_send_summaries_and_crisis_numbers(
             await counselor.send_summary(sview.conversation_id, api.SessionSummary((" ",), ()))
 
 
+async def test_a_client_profile_keeps_no_notes_and_has_no_disclosure(tmp_path: Path) -> None:
+    """Notes and disclosures are a counselor's: the core refuses them for a client's profile,
+    whoever calls it, and writes nothing into it."""
+    client = await make(tmp_path, "ayu", api.Role.CLIENT)
+    try:
+        for call in (
+            client.notes("1"),
+            client.save_note("1", None, "free", [("note", "x")]),
+            client.search_notes("x"),
+            client.disclosures(),
+            client.edit_disclosure("en", "What I offer."),
+            client.counselor_profile(),
+        ):
+            with pytest.raises(InvalidInput, match="Only a counselor profile"):
+                await call
+        store = client._profile_or_raise().store
+        for table in ("notes", "disclosures"):
+            assert store.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0  # noqa: S608
+    finally:
+        await client.close()
+
+
 async def test_confirming_a_key_change_that_did_not_happen_keeps_the_verification(
     tmp_path: Path, relay: RelayProcess
 ) -> None:
