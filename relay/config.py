@@ -42,6 +42,11 @@ class RelayConfig:
     max_blob: int = 64 * _KiB
     max_summary: int = 2 * _KiB
     max_prekeys: int = 200  # unused one-time prekeys held per publication
+    # One-time prekeys FETCH hands out per publication: `prekey_burst` at once, then
+    # `prekeys_per_hour`. Past that a FETCH still answers, without a one-time prekey, so
+    # nobody can use up a counselor's stock by fetching it over and over.
+    prekeys_per_hour: float = 60.0
+    prekey_burst: int = 20
     # queues and delivery
     queue_quota: int = 1000  # messages held per queue
     message_ttl: int = 21 * 86400  # seconds
@@ -111,6 +116,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "max_blob": (1, 64 * _MiB),
     "max_summary": (1, 1 * _MiB),
     "max_prekeys": (1, 100_000),
+    "prekeys_per_hour": (0.001, 1e9),
+    "prekey_burst": (1, 1_000_000),
     "queue_quota": (1, 100_000_000),
     "message_ttl": (1, 3650 * _DAY),
     "sweep_interval": (0.001, _DAY),

@@ -51,6 +51,12 @@ def render_metrics(
     metric("messages_out_total", "counter", "Messages pushed to subscribers.", c["out"])
     metric("messages_acked_total", "counter", "Messages deleted by ACK.", c["acked"])
     metric("messages_expired_total", "counter", "Messages deleted by the TTL.", c["expired"])
+    metric(
+        "prekeys_withheld_total",
+        "counter",
+        "FETCHes answered without a one-time prekey (the publication's rate was used up).",
+        c["prekeys_withheld"],
+    )
     metric("commands_total", "counter", "Commands received.", c["commands"])
     for code in ErrorCode:
         label = f'{{code="{code.value}"}}'

@@ -120,6 +120,7 @@ class RelayServer:
         # Messages held in memory per subscription: a page, refilled as acks drain it.
         self._page = max(4 * config.window, 64)
         self.counters: Counter[str] = Counter()
+        self._prekey_tokens: dict[bytes, tuple[float, float]] = {}  # pid -> (tokens, when)
         self.errors: Counter[str] = Counter()
         self._conns: set[Conn] = set()
         self._handlers: set[asyncio.Task[Any]] = set()
@@ -542,10 +543,43 @@ class RelayServer:
             return await self._unpub(conn, cmd)
         if isinstance(cmd, Fetch):
             corr = cmd.corr
-            return _future(self.store.fetch_publication(cmd.pid)), lambda r: Pubd(
-                corr, r[0].blob, r[0].pkey, r[1]
-            )
+            if self._prekey_allowed(cmd.pid):
+                fut = _future(self.store.fetch_publication(cmd.pid))
+            else:
+                fut = _future(self._without_prekey(cmd.pid))
+            return fut, lambda r: Pubd(corr, r[0].blob, r[0].pkey, r[1])
         return self._dir(cmd)
+
+    def _prekey_allowed(self, pid: bytes) -> bool:
+        """Take a one-time prekey token of publication `pid` (a bucket of `prekey_burst`,
+        refilled at `prekeys_per_hour`); False once they are used up for now."""
+        rate, burst = self.config.prekeys_per_hour / 3600.0, float(self.config.prekey_burst)
+        now = time.monotonic()
+        tokens, last = self._prekey_tokens.get(pid, (burst, now))
+        tokens = min(burst, tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self._prekey_tokens[pid] = (tokens, now)
+            self.counters["prekeys_withheld"] += 1
+            return False
+        self._prekey_tokens[pid] = (tokens - 1.0, now)
+        return True
+
+    async def _without_prekey(self, pid: bytes) -> tuple[PublicationRecord, None]:
+        """FETCH past the prekey rate: the publication, without handing out a prekey."""
+        pub = await self.store.publication(pid)
+        if pub is None:
+            raise NoPublication
+        return pub, None
+
+    def _forget_full_prekey_buckets(self) -> None:
+        """Drop the buckets that have refilled: a new one starts full anyway."""
+        rate, burst = self.config.prekeys_per_hour / 3600.0, self.config.prekey_burst
+        now = time.monotonic()
+        full = [
+            p for p, (t, last) in self._prekey_tokens.items() if t + (now - last) * rate >= burst
+        ]
+        for pid in full:
+            del self._prekey_tokens[pid]
 
     async def _queue(self, rid: bytes) -> QueueRecord:
         q = self.mailbox.by_rid(rid)
@@ -811,6 +845,7 @@ class RelayServer:
             StoreError: the store failed.
         """
         before = int(now if now is not None else time.time()) - self.config.message_ttl
+        self._forget_full_prekey_buckets()
         n = await self.store.expire(before)
         self.counters["expired"] += n
         for rid, owner in self.mailbox.expire(before):

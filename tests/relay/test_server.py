@@ -688,3 +688,26 @@ def test_metrics_keep_every_digit_of_a_big_counter() -> None:
     assert "securechat_relay_commands_total 12345678\n" in text
     assert "securechat_relay_connections_opened_total 1000001\n" in text
     assert "securechat_relay_connections 3\n" in text
+
+
+async def test_one_time_prekeys_go_out_at_a_limited_rate(start_relay: StartRelay) -> None:
+    """Past a publication's prekey burst, FETCH still answers, without a one-time prekey: the
+    stock is not used up by whoever fetches again and again."""
+    server = await start_relay(prekey_burst=3, prekeys_per_hour=0.001)
+    counselor = await RelayClient.connect(ws_url(server))
+    stranger = await RelayClient.connect(ws_url(server))
+    try:
+        key = SigningKey.generate()
+        stock = [b"p%d" % i for i in range(6)]
+        pid = await counselor.publish(key, b"profile", prekeys=stock)
+        got = [await stranger.fetch(pid) for _ in range(5)]
+        assert [g.prekey for g in got] == [b"p0", b"p1", b"p2", None, None]
+        assert {g.blob for g in got} == {b"profile"}
+        assert (await server.store.stats()).prekeys == 3
+        assert server.counters["prekeys_withheld"] == 2
+        await counselor.unpublish(pid, key)
+        with pytest.raises(NoPublication):  # past the rate, a missing one is still missing
+            await stranger.fetch(pid)
+    finally:
+        await counselor.close()
+        await stranger.close()
