@@ -40,3 +40,32 @@ def test_a_task_with_an_ampersand_gives_no_keyboard_shortcut(qtbot: QtBot) -> No
     """An '&' in a task is no Alt shortcut that would tick the task from the keyboard."""
     box = _summary_dialog(qtbot).boxes[0]
     assert QKeySequence.mnemonic(box.text()).isEmpty()
+
+
+def test_the_visible_task_text_gives_no_keyboard_shortcut(qtbot: QtBot) -> None:
+    """The task's words sit in a label beside the box; an '&' there is shown, not an Alt key."""
+    dialog = _summary_dialog(qtbot)
+    text = dialog.task_texts[0]
+    assert text.buddy() is dialog.boxes[0]
+    assert QKeySequence.mnemonic(text.text()).isEmpty()
+    assert text.text().replace("&&", "&") == TASK
+
+
+def test_a_long_task_wraps_instead_of_widening_the_dialog(qtbot: QtBot) -> None:
+    """A task of a few hundred characters wraps: the dialog stays as wide as a short one."""
+    long_task = "Tulis tiga hal yang berjalan baik hari ini sebelum tidur, " * 8
+    message = MessageView(
+        "m1",
+        "c1",
+        False,
+        MessageKind.SUMMARY,
+        "",
+        0.0,
+        DeliveryState.DELIVERED,
+        SessionSummary(("Sleep matters",), (long_task,)),
+        (False,),
+    )
+    dialog = TaskDialog(message, editable=True)
+    qtbot.addWidget(dialog)
+    short = _summary_dialog(qtbot)
+    assert dialog.minimumSizeHint().width() <= short.minimumSizeHint().width() + 40

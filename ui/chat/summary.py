@@ -9,13 +9,14 @@ Signals:
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -23,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from securechat.api import MessageView, SessionSummary
 from ui.common.forms import label, name_buttons
-from ui.common.labels import literal_ampersands
+from ui.common.labels import CheckLabel, literal_ampersands
 from ui.crisis.data import entries_for
 
 __all__ = ["ReferralDialog", "SummaryComposer", "TaskDialog"]
@@ -101,16 +102,27 @@ class TaskDialog(QDialog):
         tasks_title.setText(self.tr("Tasks to practise"))
         layout.addWidget(tasks_title)
         self.boxes: list[QCheckBox] = []
+        self.task_texts: list[CheckLabel] = []
         for i, task in enumerate(summary.tasks):
-            box = QCheckBox(literal_ampersands(task))  # the counselor's words, as typed
+            # A check box's own text never wraps: a long task would widen the dialog past the
+            # screen. The counselor's words go into a wrapping label beside an empty box.
+            box = QCheckBox()
             box.setObjectName(f"task{i}")
+            box.setAccessibleName(task)
             box.setChecked(i < len(message.tasks_done) and message.tasks_done[i])
             box.setEnabled(editable)
             box.toggled.connect(
                 lambda done, i=i, mid=message.message_id: self.task_toggled.emit(mid, i, done)
             )
+            text = CheckLabel(literal_ampersands(task))  # as typed: '&' is no shortcut here
+            text.setObjectName(f"task{i}Text")
+            text.setBuddy(box)
+            row = QHBoxLayout()
+            row.addWidget(box, 0, Qt.AlignmentFlag.AlignTop)
+            row.addWidget(text, 1)
             self.boxes.append(box)
-            layout.addWidget(box)
+            self.task_texts.append(text)
+            layout.addLayout(row)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         name_buttons(buttons)
         buttons.rejected.connect(self.reject)
