@@ -66,6 +66,7 @@ class MainWindow(AppWindow):
         # to ask for this later, so it is remembered from the ConsentRequired event)
         self.consent_pending: dict[str, int] = {}
         self._connection = ""  # the last connection state, so a language switch can restate it
+        self._share_pending = False  # "Share my invite link" waits for a relay address
         # the conversation to open first (the one open before a lock), if it still exists
         self.resume_conversation: str | None = None
         self.resize(1200, 780)
@@ -271,8 +272,11 @@ class MainWindow(AppWindow):
         relay = self.settings.relay_url
         if not relay:
             self.help_bar.status.setText(self._relay_hint())
+            # once a relay address is saved, the link the counselor asked for is shown
+            self._share_pending = True
             self.settings_requested.emit()
             return
+        self._share_pending = False
         self._bridge.call(
             lambda s: s.publish(relay), self.on_published, self.on_publish_failed, owner=self
         )
@@ -388,6 +392,10 @@ class MainWindow(AppWindow):
     def apply_settings(self, settings: SettingsView) -> None:
         self.settings = settings
         self.invite_page.relay_url = settings.relay_url
+        if self.help_bar.status.text() == self._relay_hint() and settings.relay_url:
+            self.on_connection_changed(self._connection)  # the hint is answered now
+        if self._share_pending and settings.relay_url and self.role is Role.COUNSELOR:
+            self.on_new_clicked()
 
     # --- privacy and texts -------------------------------------------------------------
 
