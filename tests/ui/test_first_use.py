@@ -22,6 +22,7 @@ from tests.ui.conftest import close_app
 from ui.app import SecureChatApp
 from ui.chat.window import MainWindow
 from ui.common.style import apply_style
+from ui.consent.invite import DirectoryState
 
 TIMEOUT = 30_000  # ms; a shared 2-core machine can be slow
 PASSPHRASE = "a calm morning by the sea"  # test profiles only
@@ -70,6 +71,34 @@ def _create(qtbot: QtBot, app: SecureChatApp, *, counselor: bool) -> MainWindow:
     return app.main_window
 
 
+@pytest.mark.parametrize(
+    ("language", "expected", "wrong"),
+    [
+        ("en", "relay address in Settings", "invite link is not valid"),
+        ("id", "alamat relay organisasi Anda di Pengaturan", "undangan ini tidak valid"),
+    ],
+)
+def test_the_directory_without_a_relay_address_points_to_settings(
+    qtbot: QtBot,
+    fresh_app: Callable[..., SecureChatApp],
+    language: str,
+    expected: str,
+    wrong: str,
+) -> None:
+    """A new client who chooses "Show counselors" before any relay address is set is told to
+    set it in Settings, not that an invite link (which they never typed) is invalid."""
+    window = _create(qtbot, fresh_app(language), counselor=False)
+    page = window.invite_page
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is page, timeout=TIMEOUT)
+
+    page.load_button.click()
+    qtbot.waitUntil(lambda: page.directory_state is DirectoryState.FAILED, timeout=TIMEOUT)
+
+    text = page.directory_state_text.text()
+    assert expected in text
+    assert wrong not in text
+
+
 def test_sharing_the_invite_continues_once_the_relay_address_is_saved(
     qtbot: QtBot, fresh_app: Callable[..., SecureChatApp], tmp_path: Path
 ) -> None:
@@ -100,3 +129,24 @@ def test_sharing_the_invite_continues_once_the_relay_address_is_saved(
     assert field is not None
     assert field.text().startswith("securechat:invite?")
     assert window.help_bar.status.text() != hint
+
+
+def test_the_usual_time_to_reply_reads_in_indonesian(
+    qtbot: QtBot, fresh_app: Callable[..., SecureChatApp], tmp_path: Path
+) -> None:
+    """The counselor's app publishes "24 h"; a client reading the profile in Bahasa Indonesia
+    sees "24 jam", not the English abbreviation."""
+    counselor = fresh_app("en", "counselor")
+    _create(qtbot, counselor, counselor=True)
+    client = fresh_app("id", "client")
+    window = _create(qtbot, client, counselor=False)
+    links: list[str] = []
+    with running_relay(tmp_path / "relay") as url:
+        counselor.bridge.call(lambda s: s.publish(url), links.append)
+        qtbot.waitUntil(lambda: bool(links), timeout=TIMEOUT)
+        window.invite_page.open_invite(links[0])
+        qtbot.waitUntil(
+            lambda: window.stack.currentWidget() is window.consent_page, timeout=TIMEOUT
+        )
+
+    assert window.consent_page.response_value.text() == "24 jam"

@@ -19,6 +19,8 @@ Signals:
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -39,6 +41,9 @@ from ui.common.forms import busy_bar, label, primary_button
 from ui.common.labels import CheckLabel
 from ui.errors import message_for
 from ui.i18n import language_name
+
+# the usual time to reply as securechat publishes it (`first_contact`): "24 h"
+_HOURS = re.compile(r"([0-9]{1,3}) h")
 
 __all__ = ["ConsentPage"]
 
@@ -250,6 +255,14 @@ class ConsentPage(QWidget):
 
     # --- texts -----------------------------------------------------------------------
 
+    def response_text(self, response_time: str) -> str:
+        """The counselor's usual time to reply in the reader's language: the app publishes it
+        as "<hours> h"; anything else (another app, a hand-made profile) is shown as written."""
+        hours = _HOURS.fullmatch(response_time)
+        if hours is None:
+            return response_time
+        return self.tr("%1 h").replace("%1", hours.group(1))
+
     def retranslate_ui(self) -> None:
         invite = self.invite
         self.title.setText(self.tr("Before you start: how this counselor works"))
@@ -272,7 +285,7 @@ class ConsentPage(QWidget):
             self.topics_value.setText(", ".join(invite.specializations))
             self.languages_value.setText(", ".join(language_name(x) for x in invite.languages))
             self.hours_value.setText(f"{invite.service_hours} ({invite.time_zone})")
-            self.response_value.setText(invite.response_time)
+            self.response_value.setText(self.response_text(invite.response_time))
         disclosure = self.current_disclosure()
         if disclosure is not None:
             self.version_label.setText(

@@ -61,6 +61,9 @@ _BREAK_EVERY = 24
 _BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F)}
 # errors that mean the relay could not be reached (the sentence says so, and what to do)
 _UNREACHABLE = ("RelayUnavailable", "TimeoutError", "ConnectionError", "OSError")
+# the directory takes no invite: an "invalid invite" from it means the relay address in
+# Settings is missing or unusable, which the person can fix there
+_BAD_RELAY = ("InvalidInvite",)
 
 
 def clean_text(text: str, limit: int) -> str:
@@ -433,6 +436,11 @@ class InvitePage(QWidget):
                     "The list of counselors could not be loaded: the server cannot be reached "
                     'right now. Please check your connection and choose "Show counselors" to '
                     "try again."
+                )
+            if error is not None and any(k.__name__ in _BAD_RELAY for k in type(error).__mro__):
+                return self.tr(
+                    "To see the list of counselors, enter your organisation's relay address in "
+                    'Settings first (it starts with wss://), then choose "Show counselors".'
                 )
             return (
                 message_for(error)

@@ -99,6 +99,10 @@
 <context>
     <name>ConsentPage</name>
     <message>
+        <source>%1 h</source>
+        <translation>%1 jam</translation>
+    </message>
+    <message>
         <source>Before you start: how this counselor works</source>
         <translation>Sebelum mulai: cara konselor ini bekerja</translation>
     </message>
@@ -377,6 +381,10 @@
     <message>
         <source>The list of counselors could not be loaded: the server cannot be reached right now. Please check your connection and choose &quot;Show counselors&quot; to try again.</source>
         <translation>Daftar konselor tidak dapat dimuat: server sedang tidak dapat dihubungi. Periksa koneksi Anda, lalu pilih &quot;Tampilkan konselor&quot; untuk mencoba lagi.</translation>
+    </message>
+    <message>
+        <source>To see the list of counselors, enter your organisation&apos;s relay address in Settings first (it starts with wss://), then choose &quot;Show counselors&quot;.</source>
+        <translation>Untuk melihat daftar konselor, masukkan dulu alamat relay organisasi Anda di Pengaturan (diawali dengan wss://), lalu pilih &quot;Tampilkan konselor&quot;.</translation>
     </message>
     <message>
         <source>The list of counselors could not be loaded.</source>
