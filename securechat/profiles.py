@@ -54,6 +54,7 @@ from securechat.errors import (
     KeyringUnavailable,
     NotRemembered,
     ProfileExists,
+    ProfileInUse,
     ProfileLocked,
     ProfileNotFound,
     StorageError,
@@ -88,6 +89,7 @@ ROLES: tuple[str, ...] = get_args(Role)
 DB_FILE = "store.db"
 UNLOCK_FILE = "unlock.json"
 NEXT_UNLOCK_FILE = "unlock.next.json"
+IN_USE_FILE = "in-use.lock"  # held (flock) by whoever has the profile unlocked
 _UNLOCK_FORMAT = 1
 _KEY_CHECK_LABEL = b"securechat/profile-key-check/v1"
 _NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -156,14 +158,60 @@ def _read_unlock(path: Path) -> _UnlockInfo:
     return _UnlockInfo(params, check)
 
 
-class Profile:
-    """An unlocked profile: its open store, role and display name. Lock it when done."""
+class _InUse:
+    """An exclusive lock on a profile's folder while it is unlocked, so that a second app
+    window or CLI command on the same profile is refused (`ProfileInUse`) instead of
+    reading the same queues and database behind the first one's back.
 
-    def __init__(self, name: str, directory: Path, store: Store, key: SecretKey) -> None:
+    It is the operating system's lock on `IN_USE_FILE` (``flock``; ``msvcrt.locking`` on
+    Windows): a crashed holder releases it with its process, and the file holds nothing.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        fd = os.open(directory / IN_USE_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _lock_fd(fd)
+        except OSError as exc:
+            os.close(fd)
+            raise ProfileInUse(
+                "This profile is open in another SecureChat window or command. "
+                "Close it there, then try again."
+            ) from exc
+        self._fd: int | None = fd
+
+    def release(self) -> None:
+        """Give the lock up (closing the file releases it); idempotent."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)
+
+
+def _lock_fd(fd: int) -> None:
+    """Take an exclusive lock on `fd` without waiting; OSError if someone holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+class Profile:
+    """An unlocked profile: its open store, role and display name. Lock it when done.
+
+    While unlocked it holds the folder's in-use lock (`_InUse`); `lock()` releases it.
+    """
+
+    def __init__(
+        self, name: str, directory: Path, store: Store, key: SecretKey, in_use: _InUse
+    ) -> None:
         self._name = name
         self._dir = directory
         self._store: Store | None = store
         self._key: SecretKey | None = key
+        self._in_use: _InUse | None = in_use
         row = store.conn.execute("SELECT role, display_name FROM profile WHERE id = 1").fetchone()
         if row is None:
             raise CorruptProfile()
@@ -220,13 +268,16 @@ class Profile:
         return bytes(row[0])
 
     def lock(self) -> None:
-        """Close the database and overwrite the key in memory. Idempotent."""
+        """Close the database, overwrite the key in memory, release the folder. Idempotent."""
         if self._store is not None:
             store, self._store = self._store, None
             store.close()
         if self._key is not None:
             key, self._key = self._key, None
             key.wipe()
+        if self._in_use is not None:
+            in_use, self._in_use = self._in_use, None
+            in_use.release()
 
     def __enter__(self) -> Profile:
         return self
@@ -287,6 +338,7 @@ def create_profile(
     except FileExistsError as exc:
         raise ProfileExists() from exc
     os.chmod(directory, 0o700)
+    in_use = _InUse(directory)
     try:
         key = SecretKey(derive_key(passphrase, params))
         write_private_atomic(directory / UNLOCK_FILE, _unlock_doc(params, key))
@@ -301,8 +353,9 @@ def create_profile(
                 "INSERT INTO identity(id, seed, created_at) VALUES (1, ?, ?)",
                 (nacl.utils.random(_SEED_SIZE), now),
             )
-        return Profile(name, directory, store, key)
+        return Profile(name, directory, store, key, in_use)
     except BaseException:
+        in_use.release()
         shutil.rmtree(directory, ignore_errors=True)
         raise
 
@@ -325,8 +378,22 @@ def _candidates(directory: Path) -> list[tuple[str, _UnlockInfo]]:
     return out
 
 
-def _open_with(name: str, directory: Path, keys: list[tuple[str, SecretKey]]) -> Profile:
-    """Open with the first candidate key whose check matches and that decrypts the db."""
+def _open_with(
+    name: str, directory: Path, keys: list[tuple[str, SecretKey]], in_use: _InUse
+) -> Profile:
+    """Open with the first candidate key whose check matches and that decrypts the db;
+    `in_use` is released unless the profile opens (it then holds it)."""
+    try:
+        profile = _open_with_keys(name, directory, keys, in_use)
+    except BaseException:
+        in_use.release()
+        raise
+    return profile
+
+
+def _open_with_keys(
+    name: str, directory: Path, keys: list[tuple[str, SecretKey]], in_use: _InUse
+) -> Profile:
     current_matched = False
     for which, key in keys:
         try:
@@ -349,7 +416,7 @@ def _open_with(name: str, directory: Path, keys: list[tuple[str, SecretKey]]) ->
             if other_which != which:
                 other.wipe()
         try:
-            return Profile(name, directory, store, key)
+            return Profile(name, directory, store, key, in_use)
         except DatabaseError as exc:
             store.close()
             key.wipe()
@@ -375,17 +442,24 @@ def unlock_profile(name: str, passphrase: str, *, home: Path | None = None) -> P
         UnsupportedSchema: written by a newer securechat.
     """
     directory = _existing_dir(name, home)
+    in_use = _InUse(directory)  # first: a second window is told so before the slow KDF
     keys: list[tuple[str, SecretKey]] = []
-    for which, info in _candidates(directory):
-        try:
-            key = SecretKey(derive_key(passphrase, info.params))
-        except PassphraseError as exc:
-            raise WrongPassphrase() from exc
-        if _check_matches(info, key):
-            keys.append((which, key))
-        else:
-            key.wipe()
-    return _open_with(name, directory, keys)
+    try:
+        for which, info in _candidates(directory):
+            try:
+                key = SecretKey(derive_key(passphrase, info.params))
+            except PassphraseError as exc:
+                raise WrongPassphrase() from exc
+            if _check_matches(info, key):
+                keys.append((which, key))
+            else:
+                key.wipe()
+    except BaseException:
+        for _, k in keys:
+            k.wipe()
+        in_use.release()
+        raise
+    return _open_with(name, directory, keys, in_use)
 
 
 def unlock_remembered(name: str, *, home: Path | None = None) -> Profile:
@@ -402,18 +476,29 @@ def unlock_remembered(name: str, *, home: Path | None = None) -> Profile:
     remembered = keystore.load_key(directory)
     if remembered is None:
         raise NotRemembered()
+    try:
+        in_use = _InUse(directory)
+    except ProfileInUse:
+        remembered.wipe()
+        raise
     keys: list[tuple[str, SecretKey]] = []
-    for which, info in _candidates(directory):
-        if keys:
-            break
-        if _check_matches(info, remembered):
-            keys.append((which, remembered))
+    try:
+        for which, info in _candidates(directory):
+            if keys:
+                break
+            if _check_matches(info, remembered):
+                keys.append((which, remembered))
+    except BaseException:
+        remembered.wipe()
+        in_use.release()
+        raise
     if not keys:
         remembered.wipe()
+        in_use.release()
         raise WrongPassphrase(
             "The key remembered on this device no longer opens this profile. Enter your passphrase."
         )
-    return _open_with(name, directory, keys)
+    return _open_with(name, directory, keys, in_use)
 
 
 def change_passphrase(

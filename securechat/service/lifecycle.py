@@ -72,6 +72,11 @@ class Lifecycle(ServiceBase):
 
     async def unlock(self, profile: str, passphrase: str | None, remember: bool = False) -> None:
         """Unlock `profile` with its passphrase, or with the remembered key (`None`)."""
+        current = self._profile
+        if current is not None and current.name == profile:
+            # Unlocking the open profile again (the app does, right after creating one):
+            # this service holds its in-use lock, so it lets it go first.
+            await self._close_profile()
         try:
             if passphrase is None:
                 opened = await asyncio.to_thread(

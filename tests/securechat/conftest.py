@@ -7,6 +7,7 @@ and every test runs with `MemoryKeyring` installed (tests that need "no keyring"
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,3 +98,17 @@ def snapshot(directory: Path) -> dict[str, bytes]:
         for p in sorted(directory.rglob("*"))
         if p.is_file()
     }
+
+
+@contextlib.contextmanager
+def database_held_elsewhere(profile: profiles.Profile) -> Iterator[Store]:
+    """A second connection to `profile`'s database holding its write lock, as another program
+    would hold it (a backup tool, sqlite3 at the prompt): the folder's in-use lock, which only
+    SecureChat takes, does not keep those out."""
+    other = Store.open(profile.directory / profiles.DB_FILE, profile._key_or_raise())
+    other.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        other.conn.execute("ROLLBACK")
+        other.close()

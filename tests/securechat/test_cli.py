@@ -15,7 +15,7 @@ from crypto.envelope import Control, ControlAction, SessionSummary
 from crypto.passphrase import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
 from securechat import api, profiles, secret
 from securechat.conversations import SendRequest
-from tests.securechat.conftest import PASSPHRASE, add_clients, fast_kdf
+from tests.securechat.conftest import PASSPHRASE, add_clients, database_held_elsewhere, fast_kdf
 from tests.securechat.engine_helpers import FakeRelay, first_contact, make_profile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,14 +296,14 @@ def test_passphrase_file(home: Path, tmp_path: Path) -> None:
 
 
 def test_profile_in_use_is_not_reported_as_damaged(home: Path) -> None:
-    """While another SecureChat process holds the profile's database lock, a command says the
-    profile is in use (exit 1), never that its files are damaged."""
-    with profiles.unlock_profile("sari", PASS, home=home) as other:
-        other.store.conn.execute("BEGIN EXCLUSIVE")
-        try:
-            result = run(home, "--json", "notes", "list")
-        finally:
-            other.store.conn.execute("ROLLBACK")
+    """While another program holds the profile's database lock, a command says the profile is
+    in use (exit 1), never that its files are damaged."""
+    opened = profiles.unlock_profile("sari", PASS, home=home)
+    with database_held_elsewhere(opened) as other:
+        opened.lock()  # the folder is free; the database is not
+        other.conn.execute("COMMIT")
+        other.conn.execute("BEGIN EXCLUSIVE")
+        result = run(home, "--json", "notes", "list")
     assert result.returncode == 1
     error = json.loads(result.stderr.strip().splitlines()[-1])
     assert error["error"] == "ProfileInUse"
@@ -320,14 +320,12 @@ def test_failed_export_leaves_no_file(home: Path, tmp_path: Path) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
     out = folder / "notes.md"
-    with profiles.unlock_profile("sari", PASS, home=home) as other:
-        other.store.conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = run(
-                home, "notes", "export", "--format", "markdown", "--plaintext", "--out", str(out)
-            )
-        finally:
-            other.store.conn.execute("ROLLBACK")
+    opened = profiles.unlock_profile("sari", PASS, home=home)
+    with database_held_elsewhere(opened):
+        opened.lock()  # the folder is free for the CLI; the database's write lock is not
+        result = run(
+            home, "notes", "export", "--format", "markdown", "--plaintext", "--out", str(out)
+        )
     assert result.returncode == 1
     assert "in use by another SecureChat window or command" in result.stderr
     assert list(folder.iterdir()) == []
@@ -612,3 +610,14 @@ def test_a_search_of_more_than_32_words_is_refused(home: Path) -> None:
     )
     as_json = run(home, "--json", "notes", "search", " ".join([*words, "tidakada"]))
     assert json.loads(as_json.stderr)["error"] == "SearchTooLong"
+
+
+def test_a_command_on_a_profile_the_app_has_open_is_refused(home: Path) -> None:
+    """While another process (here: this test, as the app would) has the profile unlocked,
+    a CLI command says so and exits 1, instead of reading its queues behind its back."""
+    with profiles.unlock_profile("sari", PASS, home=home):
+        result = run(home, "--profile", "sari", "conversations")
+    assert result.returncode == 1
+    assert "open in another SecureChat window" in result.stderr
+    assert PASS not in result.stderr
+    assert run(home, "--profile", "sari", "conversations").returncode == 0

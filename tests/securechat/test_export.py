@@ -16,7 +16,7 @@ from securechat.notes import (
     list_entries,
     read_encrypted_export,
 )
-from tests.securechat.conftest import PASSPHRASE, add_clients, fast_kdf
+from tests.securechat.conftest import add_clients, database_held_elsewhere, fast_kdf
 
 
 @pytest.fixture
@@ -140,13 +140,8 @@ def test_no_export_without_its_audit_entry(
             return export_encrypted(counselor.store, out, "kata sandi ekspor", kdf=fast_kdf())
         return export_markdown(counselor.store, out, plaintext_confirmed=True)
 
-    with profiles.unlock_profile("sari", PASSPHRASE, home=home) as other:
-        other.store.conn.execute("BEGIN IMMEDIATE")
-        try:
-            with pytest.raises(ProfileInUse):
-                export()
-        finally:
-            other.store.conn.execute("ROLLBACK")
+    with database_held_elsewhere(counselor), pytest.raises(ProfileInUse):
+        export()
     assert list(folder.iterdir()) == []
     assert len(list_entries(counselor.store)) == entries
     assert export() == 2  # once the lock is gone, the same export works and is recorded

@@ -14,6 +14,7 @@ from securechat.errors import (
     InvalidInput,
     InvalidProfileName,
     ProfileExists,
+    ProfileInUse,
     ProfileLocked,
     ProfileNotFound,
     WrongPassphrase,
@@ -149,7 +150,7 @@ def test_crash_after_rekey_opens_with_new_passphrase(
     with pytest.raises(RuntimeError):
         profiles.change_passphrase(counselor, "new passphrase", kdf=fast_kdf())
     monkeypatch.undo()
-    counselor.store.close()
+    counselor.lock()  # the crashed process is gone, and its files and locks with it
     directory = profiles.profile_dir("sari", home)
     assert (directory / profiles.NEXT_UNLOCK_FILE).exists()
     with profiles.unlock_profile("sari", "new passphrase", home=home) as again:
@@ -239,3 +240,27 @@ def test_a_short_passphrase_from_before_the_rule_still_unlocks(
         profiles.change_passphrase(profile, "a much longer passphrase", kdf=fast_kdf())
     with profiles.unlock_profile("ayu", "a much longer passphrase", home=home):
         pass
+
+
+def test_a_profile_open_elsewhere_is_refused_until_it_is_locked(
+    home: Path, counselor: profiles.Profile
+) -> None:
+    """While a profile is unlocked, a second unlock (another window, a CLI command) is
+    refused with ProfileInUse before any key is derived; once locked, it opens again."""
+    with pytest.raises(ProfileInUse, match="open in another SecureChat window"):
+        profiles.unlock_profile("sari", PASSPHRASE, home=home)
+    with pytest.raises(ProfileInUse):
+        profiles.unlock_profile("sari", "not even the passphrase", home=home)
+    assert not counselor.locked  # the refused attempt changed nothing for the holder
+    counselor.identity_seed()
+    counselor.lock()
+    with profiles.unlock_profile("sari", PASSPHRASE, home=home) as again:
+        assert again.role == "counselor"
+
+
+def test_a_failed_unlock_leaves_the_profile_free(home: Path, counselor: profiles.Profile) -> None:
+    """A wrong passphrase releases the in-use lock it took: the right one works next."""
+    counselor.lock()
+    with pytest.raises(WrongPassphrase):
+        profiles.unlock_profile("sari", "not the passphrase at all", home=home)
+    profiles.unlock_profile("sari", PASSPHRASE, home=home).lock()

@@ -20,7 +20,7 @@ from securechat.errors import (
     WrongPassphrase,
 )
 from securechat.service import Service
-from tests.securechat.conftest import PASSPHRASE, fast_kdf, snapshot
+from tests.securechat.conftest import PASSPHRASE, database_held_elsewhere, fast_kdf, snapshot
 
 
 async def make(home: Path) -> Service:
@@ -66,14 +66,11 @@ async def test_database_in_use_or_read_only_is_not_called_damaged(tmp_path: Path
     database that refuses writes gives ProfileReadOnly: neither says the files are damaged."""
     service = await make(tmp_path)
     try:
-        other = profiles.unlock_profile("Ayu", PASSPHRASE, home=tmp_path)
-        other.store.conn.execute("BEGIN EXCLUSIVE")
-        try:
+        with database_held_elsewhere(service._profile_or_raise()) as other:
+            other.conn.execute("COMMIT")
+            other.conn.execute("BEGIN EXCLUSIVE")  # readers wait too
             with pytest.raises(ProfileInUse) as in_use:
                 await service.conversations()
-        finally:
-            other.store.conn.execute("ROLLBACK")
-            other.lock()
         assert "in use by another SecureChat window" in str(in_use.value)
         assert (await service.conversations()) == []  # usable again once the lock is gone
 
