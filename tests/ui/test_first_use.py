@@ -9,29 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backends.fail
 import pytest
 from PySide6.QtWidgets import QApplication, QDialog, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
-from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
-from securechat.service import Service
 from tests.relay_process import running_relay
 from tests.ui.conftest import close_app
+from tests.ui.real import PASSPHRASE, TIMEOUT, no_system_keyring, real_factory  # noqa: F401
 from ui.app import SecureChatApp
 from ui.chat.window import MainWindow
 from ui.common.style import apply_style
 from ui.consent.invite import DirectoryState
-
-TIMEOUT = 30_000  # ms; a shared 2-core machine can be slow
-PASSPHRASE = "a calm morning by the sea"  # test profiles only
-
-
-@pytest.fixture(autouse=True)
-def no_system_keyring() -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
-    return
 
 
 @pytest.fixture
@@ -41,10 +29,8 @@ def fresh_app(qapp: QApplication, tmp_path: Path) -> Iterator[Callable[..., Secu
 
     def make(language: str, folder: str = "home") -> SecureChatApp:
         apply_style(qapp)
-        kdf = KdfParams.generate(MIN_OPSLIMIT, MIN_MEMLIMIT)
-        home = tmp_path / folder
         app = SecureChatApp(
-            qapp, lambda: Service(home, kdf=kdf), quit_on_quick_exit=False, language=language
+            qapp, real_factory(tmp_path / folder), quit_on_quick_exit=False, language=language
         )
         app.show()
         apps.append(app)

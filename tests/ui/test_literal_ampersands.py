@@ -11,7 +11,7 @@ from ui.chat.summary import TaskDialog
 TASK = "Eat & sleep before 23:00 && walk"
 
 
-def _summary_dialog(qtbot: QtBot) -> TaskDialog:
+def _summary_dialog(qtbot: QtBot, task: str = TASK) -> TaskDialog:
     message = MessageView(
         "m1",
         "c1",
@@ -20,7 +20,7 @@ def _summary_dialog(qtbot: QtBot) -> TaskDialog:
         "",
         0.0,
         DeliveryState.DELIVERED,
-        SessionSummary(("Sleep matters",), (TASK,)),
+        SessionSummary(("Sleep matters",), (task,)),
         (False,),
     )
     dialog = TaskDialog(message, editable=True)
@@ -54,18 +54,6 @@ def test_the_visible_task_text_gives_no_keyboard_shortcut(qtbot: QtBot) -> None:
 def test_a_long_task_wraps_instead_of_widening_the_dialog(qtbot: QtBot) -> None:
     """A task of a few hundred characters wraps: the dialog stays as wide as a short one."""
     long_task = "Tulis tiga hal yang berjalan baik hari ini sebelum tidur, " * 8
-    message = MessageView(
-        "m1",
-        "c1",
-        False,
-        MessageKind.SUMMARY,
-        "",
-        0.0,
-        DeliveryState.DELIVERED,
-        SessionSummary(("Sleep matters",), (long_task,)),
-        (False,),
-    )
-    dialog = TaskDialog(message, editable=True)
-    qtbot.addWidget(dialog)
+    dialog = _summary_dialog(qtbot, long_task)
     short = _summary_dialog(qtbot)
     assert dialog.minimumSizeHint().width() <= short.minimumSizeHint().width() + 40

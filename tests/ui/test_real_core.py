@@ -11,37 +11,22 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
-import keyring.backends.fail
 import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from crypto.passphrase import MIN_MEMLIMIT, MIN_OPSLIMIT, KdfParams
 from securechat.api import Role, ServiceAPI
 from securechat.errors import ProfileLocked
 from securechat.service import Service
 from tests.relay_process import running_relay
 from tests.ui.conftest import close_app
+from tests.ui.real import PASSPHRASE, TIMEOUT, no_system_keyring, real_factory  # noqa: F401
 from ui.app import SecureChatApp
-from ui.bridge import ServiceFactory
 from ui.chat.window import MainWindow
 from ui.common.style import apply_style
 from ui.demo import DEMO_PASSPHRASE, DemoSession, build_backend
 
-TIMEOUT = 30_000  # ms; a shared 2-core machine can be slow
-PASSPHRASE = "a calm morning by the sea"  # test profiles only
-
-
-@pytest.fixture(autouse=True)
-def no_system_keyring() -> None:
-    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
-    return
-
-
-def _factory(home: Path) -> ServiceFactory:
-    kdf = KdfParams.generate(MIN_OPSLIMIT, MIN_MEMLIMIT)
-    return lambda: Service(home, kdf=kdf)
+_factory = real_factory
 
 
 def _texts(window: MainWindow) -> list[str]:
