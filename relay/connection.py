@@ -101,17 +101,14 @@ class Conn:
     def refill(self, rate: float, burst: int) -> None:
         """Add the tokens earned since the last refill (at most `burst`)."""
         now = time.monotonic()
-        self.tokens = min(float(burst), self.tokens + (now - self.last) * rate)
+        self.tokens = refilled(self.tokens, self.last, now, rate, burst)
         self.last = now
 
-    def take_token(self, rate: float, burst: int) -> bool:
-        now = time.monotonic()
-        self.tokens = min(float(burst), self.tokens + (now - self.last) * rate)
-        self.last = now
-        if self.tokens < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
+
+def refilled(tokens: float, since: float, now: float, rate: float, burst: float) -> float:
+    """A token bucket's content at `now`: it held `tokens` at `since` and earns `rate` a
+    second, up to `burst` (the connection's command rate, a publication's prekeys)."""
+    return min(float(burst), tokens + (now - since) * rate)
 
 
 class FrameReplies:

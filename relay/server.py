@@ -42,7 +42,7 @@ import msgpack
 from aiohttp import WSMsgType, web
 
 from relay.config import RelayConfig
-from relay.connection import MAX_PENDING, Conn, FrameReplies, random_ids
+from relay.connection import MAX_PENDING, Conn, FrameReplies, random_ids, refilled
 from relay.exceptions import (
     AuthError,
     CommandFailed,
@@ -553,10 +553,9 @@ class RelayServer:
     def _prekey_allowed(self, pid: bytes) -> bool:
         """Take a one-time prekey token of publication `pid` (a bucket of `prekey_burst`,
         refilled at `prekeys_per_hour`); False once they are used up for now."""
-        rate, burst = self.config.prekeys_per_hour / 3600.0, float(self.config.prekey_burst)
+        rate, burst = self.config.prekeys_per_hour / 3600.0, self.config.prekey_burst
         now = time.monotonic()
-        tokens, last = self._prekey_tokens.get(pid, (burst, now))
-        tokens = min(burst, tokens + (now - last) * rate)
+        tokens = refilled(*self._prekey_tokens.get(pid, (burst, now)), now, rate, burst)
         if tokens < 1.0:
             self._prekey_tokens[pid] = (tokens, now)
             self.counters["prekeys_withheld"] += 1
@@ -576,7 +575,9 @@ class RelayServer:
         rate, burst = self.config.prekeys_per_hour / 3600.0, self.config.prekey_burst
         now = time.monotonic()
         full = [
-            p for p, (t, last) in self._prekey_tokens.items() if t + (now - last) * rate >= burst
+            p
+            for p, held in self._prekey_tokens.items()
+            if refilled(*held, now, rate, burst) >= burst
         ]
         for pid in full:
             del self._prekey_tokens[pid]

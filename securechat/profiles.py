@@ -35,6 +35,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -378,20 +379,19 @@ def _candidates(directory: Path) -> list[tuple[str, _UnlockInfo]]:
     return out
 
 
-def _open_with(
-    name: str, directory: Path, keys: list[tuple[str, SecretKey]], in_use: _InUse
-) -> Profile:
-    """Open with the first candidate key whose check matches and that decrypts the db;
-    `in_use` is released unless the profile opens (it then holds it)."""
+@contextlib.contextmanager
+def _holding(directory: Path) -> Iterator[_InUse]:
+    """Take `directory`'s in-use lock for an unlock; release it if the unlock fails (on
+    success the new `Profile` holds it)."""
+    in_use = _InUse(directory)
     try:
-        profile = _open_with_keys(name, directory, keys, in_use)
+        yield in_use
     except BaseException:
         in_use.release()
         raise
-    return profile
 
 
-def _open_with_keys(
+def _open_with(
     name: str, directory: Path, keys: list[tuple[str, SecretKey]], in_use: _InUse
 ) -> Profile:
     current_matched = False
@@ -442,24 +442,24 @@ def unlock_profile(name: str, passphrase: str, *, home: Path | None = None) -> P
         UnsupportedSchema: written by a newer securechat.
     """
     directory = _existing_dir(name, home)
-    in_use = _InUse(directory)  # first: a second window is told so before the slow KDF
-    keys: list[tuple[str, SecretKey]] = []
-    try:
-        for which, info in _candidates(directory):
-            try:
-                key = SecretKey(derive_key(passphrase, info.params))
-            except PassphraseError as exc:
-                raise WrongPassphrase() from exc
-            if _check_matches(info, key):
-                keys.append((which, key))
-            else:
-                key.wipe()
-    except BaseException:
-        for _, k in keys:
-            k.wipe()
-        in_use.release()
-        raise
-    return _open_with(name, directory, keys, in_use)
+    # The lock first: a second window is told so before the slow KDF.
+    with _holding(directory) as in_use:
+        keys: list[tuple[str, SecretKey]] = []
+        try:
+            for which, info in _candidates(directory):
+                try:
+                    key = SecretKey(derive_key(passphrase, info.params))
+                except PassphraseError as exc:
+                    raise WrongPassphrase() from exc
+                if _check_matches(info, key):
+                    keys.append((which, key))
+                else:
+                    key.wipe()
+        except BaseException:
+            for _, k in keys:
+                k.wipe()
+            raise
+        return _open_with(name, directory, keys, in_use)
 
 
 def unlock_remembered(name: str, *, home: Path | None = None) -> Profile:
@@ -477,28 +477,21 @@ def unlock_remembered(name: str, *, home: Path | None = None) -> Profile:
     if remembered is None:
         raise NotRemembered()
     try:
-        in_use = _InUse(directory)
-    except ProfileInUse:
-        remembered.wipe()
-        raise
-    keys: list[tuple[str, SecretKey]] = []
-    try:
-        for which, info in _candidates(directory):
-            if keys:
-                break
-            if _check_matches(info, remembered):
-                keys.append((which, remembered))
+        with _holding(directory) as in_use:
+            keys = [
+                (which, remembered)
+                for which, info in _candidates(directory)
+                if _check_matches(info, remembered)
+            ][:1]
+            if not keys:
+                raise WrongPassphrase(
+                    "The key remembered on this device no longer opens this profile. "
+                    "Enter your passphrase."
+                )
+            return _open_with(name, directory, keys, in_use)
     except BaseException:
         remembered.wipe()
-        in_use.release()
         raise
-    if not keys:
-        remembered.wipe()
-        in_use.release()
-        raise WrongPassphrase(
-            "The key remembered on this device no longer opens this profile. Enter your passphrase."
-        )
-    return _open_with(name, directory, keys, in_use)
 
 
 def change_passphrase(

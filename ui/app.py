@@ -15,8 +15,9 @@ Invariants:
   empties every model and input and deletes the main window; with `quit_on_quick_exit` the
   process ends once the lock is done.
 - Auto-lock after the configured idle minutes does the same clean-up, then shows the unlock
-  screen again; unlocking the same profile reopens the conversation that was open (its id is
-  all that is kept; quick exit forgets it).
+  screen again; unlocking the same profile reopens the conversation and note that were open,
+  in a window of the same size and place (their ids are all that is kept; quick exit forgets
+  them).
 - Notifications never say who or what.
 
 Signals of `SecureChatApp`:
@@ -106,10 +107,8 @@ class SecureChatApp(QObject):
         self._crisis: CrisisPanel | None = None
         self.welcome = WelcomeWindow(self.bridge)
         self.main_window: MainWindow | None = None
-        # (profile, conversation) open when the profile was locked, reopened on unlocking it
-        # again; an id only, no decrypted text, and forgotten on quick exit
-        # (profile, conversation, note) open when the profile was last locked: unlocking
-        # brings them back. Quick exit forgets them.
+        # (profile, conversation, note) open when the profile was last locked: unlocking it
+        # again brings them back. Ids only, no decrypted text; quick exit forgets them.
         self._resume: tuple[str, str, str | None] | None = None
         # where the main window was, and whether maximized (not private): a lock makes it anew
         self._geometry: tuple[QRect, bool] | None = None

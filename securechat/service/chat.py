@@ -168,8 +168,7 @@ class Chat(ServiceBase):
     def _only_counselors_send(self) -> None:
         """A client's summary or crisis numbers would reach the counselor looking like the
         counselor's own (and the receiver drops them): refuse them here, clearly."""
-        if self._profile_or_raise().role != "counselor":
-            raise InvalidInput("Only a counselor sends session summaries and crisis numbers.")
+        self._counselor_or_raise("sends session summaries and crisis numbers")
 
     async def _republish(self) -> None:
         """Publish again at the same address if this profile is published (best effort)."""

@@ -230,7 +230,7 @@ class WelcomeWindow(AppWindow):
 
         async def unlock_and_describe(svc: ServiceAPI) -> ProfileView | None:
             await svc.unlock(name, secret, remember)
-            # a locked profile is listed with its folder name and the client role (both are
+            # a locked profile is listed with its folder name and no known role (both are
             # inside the encrypted database): ask again now that the core can read them
             return next((p for p in await svc.list_profiles() if p.name == name), None)
 
